@@ -1,0 +1,34 @@
+import type {} from 'vitest';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestProject } from 'vitest/node';
+import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
+import { allSearchAttributes } from '../src/workflows/search-attributes';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalNamespace: string;
+  }
+}
+
+/**
+ * One real Temporal dev server for the whole run (the same binary `npm start` uses), shared by every
+ * test file through `inject('temporalAddress')`. Each test owns its task queue and workflow ids.
+ * INTEGRATION_SKIP_TEMPORAL=1 skips it for suites that need no Temporal (the simulators').
+ */
+export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.INTEGRATION_SKIP_TEMPORAL === '1') return undefined;
+  const executable = resolveTemporalExecutable();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      searchAttributes: [...allSearchAttributes],
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+  project.provide('temporalAddress', env.address);
+  project.provide('temporalNamespace', env.namespace ?? 'default');
+  return async () => {
+    await env.teardown();
+  };
+}
