@@ -1,0 +1,2 @@
+export { createOpsActivities } from './ops/activities';
+export type { OpsActivities } from './ops/activities';

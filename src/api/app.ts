@@ -1,0 +1,97 @@
+import type { Client } from '@temporalio/client';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { connectivityCheck } from '../workflows/connectivity-check';
+import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
+import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
+import { bearerAuth } from './auth';
+import { errorHandler, HttpError } from './errors';
+import { describeRun } from './runs';
+
+export interface ApiSettings {
+  apiToken: string;
+  taskQueuePrefix: string;
+  temporalUiUrl: string;
+  /** What `POST /v1/connectivity-checks` probes when the body names no targets. */
+  connectivityTargets: ConnectivityTarget[];
+}
+
+export interface AppDeps {
+  temporalClient: Client;
+  settings: ApiSettings;
+  logger?: boolean | { level: string };
+}
+
+const connectivityBody = z
+  .object({
+    targets: z
+      .array(z.object({ system: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict())
+      .min(1)
+      .max(20)
+      .optional(),
+  })
+  .strict();
+
+/**
+ * The HTTP API as a factory: `server.ts` is the only file that listens. Handlers validate, call
+ * Temporal and map the answer; they never wait for a workflow's result.
+ */
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { temporalClient: client, settings } = deps;
+  const app = Fastify({ logger: deps.logger ?? false });
+  app.setErrorHandler(errorHandler);
+  const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
+
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await client.connection.withDeadline(Date.now() + 2_000, () =>
+        client.workflowService.getSystemInfo({}),
+      );
+      return { status: 'ok', temporal: { connected: true, namespace: client.options.namespace } };
+    } catch (err) {
+      return reply.code(503).send({
+        status: 'unavailable',
+        temporal: { connected: false, namespace: client.options.namespace, error: (err as Error).message },
+      });
+    }
+  });
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', bearerAuth(settings.apiToken));
+
+    v1.post('/v1/connectivity-checks', async (req, reply) => {
+      const body = connectivityBody.parse(req.body ?? {});
+      const workflowId = `connectivity-check:${randomUUID()}`;
+      const handle = await client.workflow.start<typeof connectivityCheck>('connectivityCheck', {
+        workflowId,
+        taskQueue: workflowQueue,
+        args: [{ targets: body.targets ?? settings.connectivityTargets }],
+      });
+      return reply
+        .code(202)
+        .send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/v1/runs/${encodeURIComponent(workflowId)}` });
+    });
+
+    v1.get('/v1/runs/:workflowId', async (req) => {
+      const { workflowId } = req.params as { workflowId: string };
+      return describeRun(client, settings.temporalUiUrl, workflowId);
+    });
+
+    v1.post('/v1/runs/:workflowId/cancel', async (req, reply) => {
+      const { workflowId } = req.params as { workflowId: string };
+      const handle = client.workflow.getHandle(workflowId);
+      const d = await handle.describe();
+      if (d.status.name !== 'RUNNING') {
+        throw new HttpError(409, 'not_running', `the run is ${d.status.name}, not RUNNING`);
+      }
+      await handle.cancel();
+      return reply.code(202).send({ workflowId, runId: d.runId, cancelRequested: true });
+    });
+  });
+
+  return app;
+}
+
+export { HttpError };

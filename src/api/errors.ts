@@ -1,0 +1,49 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodError } from 'zod';
+
+/** An error with an HTTP status and a body safe to show the caller. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function zodIssues(err: ZodError): { path: string; message: string }[] {
+  return err.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+}
+
+/**
+ * The one place where errors become HTTP answers. Temporal's not-found and already-started map to 404
+ * and 409; validation errors list every field; anything else is a 500 whose details stay in the log.
+ */
+export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
+  if (err instanceof HttpError) {
+    void reply.code(err.statusCode).send({ error: err.code, message: err.message, details: err.details });
+    return;
+  }
+  if (err instanceof ZodError) {
+    void reply.code(400).send({ error: 'invalid_request', message: 'the request is invalid', details: zodIssues(err) });
+    return;
+  }
+  if (err instanceof WorkflowNotFoundError) {
+    void reply.code(404).send({ error: 'not_found', message: 'no run with this id' });
+    return;
+  }
+  if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    void reply.code(409).send({ error: 'conflict', message: 'a run with this id already exists' });
+    return;
+  }
+  const fastifyErr = err as FastifyError;
+  if (fastifyErr.statusCode && fastifyErr.statusCode < 500) {
+    void reply.code(fastifyErr.statusCode).send({ error: fastifyErr.code ?? 'bad_request', message: err.message });
+    return;
+  }
+  req.log.error({ err }, 'request failed');
+  void reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+}

@@ -1,0 +1,51 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../config';
+import { createApp } from './app';
+
+/** Composition root of the HTTP API: reads config, connects to Temporal lazily, listens, shuts down. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  // Lazy: the API starts (and /healthz answers 503) even while Temporal is still down.
+  const connection = Connection.lazy(config.temporal.connectionOptions);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = await createApp({
+    temporalClient: client,
+    settings: {
+      apiToken: config.API_TOKEN,
+      taskQueuePrefix: config.TASK_QUEUE_PREFIX,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+      connectivityTargets: [
+        { system: 'salesforce', url: `${config.SALESFORCE_LOGIN_URL}/services/data/` },
+        { system: 'sap', url: config.SAP_ENDPOINT },
+        { system: 'inventory', url: config.INVENTORY_BASE_URL },
+        ...config.WEBHOOK_SUBSCRIBERS.map((s) => ({ system: `webhook:${s.name}`, url: s.url })),
+      ],
+    },
+    logger: { level: config.LOG_LEVEL === 'DEBUG' ? 'debug' : 'warn' },
+  });
+
+  try {
+    await app.listen({ host: config.API_HOST, port: config.API_PORT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`api: port ${config.API_PORT} on ${config.API_HOST} is already in use (set API_PORT)`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  console.log(`api: listening on http://${config.API_HOST}:${config.API_PORT}`);
+
+  const stop = async (signal: string) => {
+    console.log(`api: ${signal} received, closing`);
+    await app.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', (s) => void stop(s));
+  process.once('SIGTERM', (s) => void stop(s));
+}
+
+main().catch((err: unknown) => {
+  console.error('api: failed to start', err);
+  process.exit(1);
+});

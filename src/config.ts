@@ -1,0 +1,154 @@
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Every value is validated here; a bad or missing value stops
+ * the process with every offending variable named. Defaults point at the local simulators that
+ * `npm start` runs, so a laptop needs no configuration; production sets every system explicitly.
+ * Temporal's connection (address, namespace, TLS, API key) follows Temporal's own environment
+ * conventions through @temporalio/envconfig: see docs/configuration.md.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+const whsecSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_<base64>');
+
+const webhookSubscriber = z.object({
+  name: z.string().min(1).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  url,
+  secret: whsecSecret,
+  /** Event types this subscriber receives; empty or missing = all. */
+  events: z.array(z.string()).optional(),
+});
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+      return z.NEVER;
+    }
+  }).pipe(z.array(item));
+
+const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const envSchema = z.object({
+  TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('integration'),
+
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  API_PUBLIC_URL: url.optional(),
+  TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+
+  SALESFORCE_LOGIN_URL: url.default('http://127.0.0.1:4010'),
+  SALESFORCE_CLIENT_ID: z.string().min(1).default('dev-client'),
+  SALESFORCE_CLIENT_SECRET: z.string().min(1).default('dev-secret'),
+  /** With a username and password the password grant is used (it returns a refresh token); without, client credentials. */
+  SALESFORCE_USERNAME: z.string().optional(),
+  SALESFORCE_PASSWORD: z.string().optional(),
+  SALESFORCE_API_VERSION: z.string().regex(/^\d{2}\.0$/, 'like 62.0').default('62.0'),
+  SALESFORCE_CALL_CLIENT: z.string().regex(/^[A-Za-z0-9_-]+$/).default('integration-coordinator'),
+  SALESFORCE_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+
+  SAP_WSDL_PATH: z.string().default(resolve(__dirname, '../wsdl/sap/rfc-functions.wsdl')),
+  SAP_ENDPOINT: url.default('http://127.0.0.1:4020/sap/bc/soap/rfc'),
+  SAP_USERNAME: z.string().min(1).default('DEV_USER'),
+  SAP_PASSWORD: z.string().min(1).default('dev-password'),
+  SAP_TIMEOUT_MS: positiveInt.default(30_000),
+  SAP_SALES_ORG: z.string().length(4).default('1000'),
+  SAP_DISTRIBUTION_CHANNEL: z.string().length(2).default('10'),
+  SAP_DIVISION: z.string().length(2).default('00'),
+  SAP_REFERENCE_CUSTOMER: z.string().regex(/^\d{1,10}$/).default('0000100000'),
+  SAP_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+
+  WEBHOOK_SUBSCRIBERS: jsonArray(webhookSubscriber).default([
+    {
+      name: 'dev-consumer',
+      url: 'http://127.0.0.1:4030/hooks/default',
+      secret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk',
+    },
+  ]),
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
+  WEBHOOK_RATE_LIMIT_PER_SECOND: positiveInt.default(50),
+  ALERT_WEBHOOK_URL: url.optional(),
+
+  INVENTORY_BASE_URL: url.default('http://127.0.0.1:4040'),
+  INVENTORY_API_KEY: z.string().min(1).default('dev-inventory-key'),
+
+  METRICS_PORT: port.optional(),
+  WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.default(8233),
+  TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.db'),
+  TEMPORAL_DEV_HEADLESS: boolFlag.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type WebhookSubscriber = z.infer<typeof webhookSubscriber>;
+
+export interface TemporalConnectionConfig {
+  namespace: string;
+  connectionOptions: NativeConnectionOptions;
+}
+
+export interface Config extends Env {
+  temporal: TemporalConnectionConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, the way shells and .env files usually mean them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [name, ...rest] = issue.path.map(String);
+      const where = rest.length ? `${name} (${rest.join('.')})` : name;
+      problems.push(`${where}: ${issue.message}`);
+    }
+  }
+  let temporal: TemporalConnectionConfig | undefined;
+  try {
+    const loaded = loadClientConnectConfig({ overrideEnvVars: cleaned as Record<string, string> });
+    temporal = {
+      namespace: loaded.namespace ?? 'default',
+      connectionOptions: {
+        ...loaded.connectionOptions,
+        address: loaded.connectionOptions.address ?? '127.0.0.1:7233',
+      },
+    };
+  } catch (err) {
+    problems.push(`Temporal client configuration (TEMPORAL_*): ${(err as Error).message}`);
+  }
+  if (problems.length || !parsed.success || !temporal) throw new ConfigError(problems);
+  return { ...parsed.data, temporal };
+}
+
+/** For composition roots: load the configuration or print every problem and exit. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+}

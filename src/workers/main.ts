@@ -1,0 +1,38 @@
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfigOrExit } from '../config';
+import { buildActivities, queueTuning } from './dependencies';
+import { createWorkerSet } from './worker-set';
+
+/** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  Runtime.install({
+    logger: new DefaultLogger(config.LOG_LEVEL),
+    telemetryOptions: config.METRICS_PORT
+      ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.METRICS_PORT}` } } }
+      : undefined,
+    // Ctrl-C / SIGTERM drain the workers: running activities get shutdownGraceTime to finish.
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+  });
+  const connection = await NativeConnection.connect(config.temporal.connectionOptions);
+  const activities = await buildActivities(config);
+  const set = await createWorkerSet({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueuePrefix: config.TASK_QUEUE_PREFIX,
+    activities,
+    tuning: queueTuning(config),
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+  });
+  console.log(
+    `worker: polling ${set.workers.map((w) => w.options.taskQueue).join(', ')} in namespace ${config.temporal.namespace}`,
+  );
+  await set.run();
+  await connection.close();
+  console.log('worker: stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error('worker: failed', err);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/task-queues';
+import type { SystemQueue } from '../workflows/task-queues';
+
+// Point the bundler at the source file when running from TypeScript (tsx, vitest), at the build otherwise.
+const workflowsDir = resolve(__dirname, '../workflows');
+export const workflowsPath = existsSync(`${workflowsDir}/index.ts`) ? `${workflowsDir}/index.ts` : `${workflowsDir}/index.js`;
+
+export interface QueueTuning {
+  /** Server-side limit for the whole task queue, across every worker: the system's quota. */
+  maxTaskQueueActivitiesPerSecond?: number;
+  /** Concurrency of this process against the system (its connection pool). */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueuePrefix: string;
+  /** Activities per system queue; a queue with no activities gets no worker. */
+  activities: Partial<Record<SystemQueue, object>>;
+  tuning?: Partial<Record<SystemQueue, QueueTuning>>;
+  /** A pre-built bundle (tests build one per file, production may ship one); otherwise built here. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  shutdownGraceTime?: number;
+  /** Host workflows too (default true); a deployment can run activity-only workers for one system. */
+  runWorkflows?: boolean;
+}
+
+export interface WorkerSet {
+  workers: Worker[];
+  /** Runs every worker until all have shut down (on signal or `shutdown()`). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+};
+
+/**
+ * One process, one Worker per task queue: the coordinator queue hosts the workflows; each system queue
+ * hosts only that system's activities, with its own server-side rate limit.
+ */
+export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
+  const { connection, namespace, taskQueuePrefix } = options;
+  const workers: Worker[] = [];
+  const graceTime = options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime };
+  if (options.runWorkflows ?? true) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
+        workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+        ...graceTime,
+      }),
+    );
+  }
+  for (const system of systemQueues) {
+    const activities = options.activities[system];
+    if (!activities) continue;
+    const tuning = options.tuning?.[system] ?? {};
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: taskQueueName(taskQueuePrefix, system),
+        activities,
+        ...definedOnly(tuning),
+        ...graceTime,
+      }),
+    );
+  }
+  return {
+    workers,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow type the coordinator runs, by name.
+export { connectivityCheck } from './connectivity-check';

@@ -1,0 +1,20 @@
+/**
+ * Task-queue names. Workflows run on `<prefix>.coordinator`; every external system has its own activity
+ * queue (`<prefix>.salesforce`, ...) so the server enforces that system's rate limit across all workers
+ * and one slow system cannot starve the others. A workflow derives its activity queues from its own
+ * queue's prefix, so a test (or a second deployment) with another prefix is fully isolated.
+ */
+export const systemQueues = ['salesforce', 'sap', 'webhooks', 'inventory', 'ops'] as const;
+export type SystemQueue = (typeof systemQueues)[number];
+export const coordinatorQueue = 'coordinator';
+
+export function taskQueueName(prefix: string, queue: SystemQueue | typeof coordinatorQueue): string {
+  return `${prefix}.${queue}`;
+}
+
+/** The activity queue of `system` that belongs with the given workflow task queue. */
+export function activityQueueFor(workflowTaskQueue: string, system: SystemQueue): string {
+  const dot = workflowTaskQueue.lastIndexOf('.');
+  const prefix = dot === -1 ? workflowTaskQueue : workflowTaskQueue.slice(0, dot);
+  return taskQueueName(prefix, system);
+}

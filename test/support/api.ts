@@ -1,0 +1,37 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app';
+import type { ApiSettings } from '../../src/api/app';
+
+export const testApiToken = 'test-token-0123456789abcdef';
+
+/** The real API app on an ephemeral loopback port, called over HTTP by the tests. */
+export async function startApi(client: Client, settings: Partial<ApiSettings> & { taskQueuePrefix: string }) {
+  const app: FastifyInstance = await createApp({
+    temporalClient: client,
+    settings: {
+      apiToken: testApiToken,
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      connectivityTargets: [],
+      ...settings,
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${testApiToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : undefined };
+  };
+  return { app, baseUrl, call, close: () => app.close() };
+}

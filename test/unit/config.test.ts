@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+const valid = { API_TOKEN: 'a-token-of-sixteen-chars' };
+
+describe('configuration', () => {
+  it('defaults every system to the local simulators when only the API token is set', () => {
+    const config = loadConfig(valid);
+    expect(config.SALESFORCE_LOGIN_URL).toBe('http://127.0.0.1:4010');
+    expect(config.SAP_ENDPOINT).toBe('http://127.0.0.1:4020/sap/bc/soap/rfc');
+    expect(config.WEBHOOK_SUBSCRIBERS[0]?.url).toBe('http://127.0.0.1:4030/hooks/default');
+    expect(config.temporal).toEqual({ namespace: 'default', connectionOptions: { address: '127.0.0.1:7233' } });
+  });
+
+  it('names every missing or invalid variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        API_PORT: 'eighty',
+        SALESFORCE_LOGIN_URL: 'not a url',
+        SAP_SALES_ORG: '10000',
+        WEBHOOK_SUBSCRIBERS: '[{"name":"Bad Name","url":"http://x","secret":"plain"}]',
+        LOG_LEVEL: 'LOUD',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(problems.sort()).toEqual(
+      [
+        'API_PORT',
+        'API_TOKEN',
+        'LOG_LEVEL',
+        'SALESFORCE_LOGIN_URL',
+        'SAP_SALES_ORG',
+        'WEBHOOK_SUBSCRIBERS (0.name)',
+        'WEBHOOK_SUBSCRIBERS (0.secret)',
+      ].sort(),
+    );
+    expect((error as ConfigError).message).toContain('API_TOKEN');
+  });
+
+  it('rejects a subscriber list that is not JSON', () => {
+    expect(() => loadConfig({ ...valid, WEBHOOK_SUBSCRIBERS: 'http://x' })).toThrow(/WEBHOOK_SUBSCRIBERS: must be a JSON array/);
+  });
+
+  it('takes the Temporal connection from Temporal’s own variables', () => {
+    const config = loadConfig({
+      ...valid,
+      TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'my-ns.a1b2c',
+      TEMPORAL_API_KEY: 'key-123',
+    });
+    expect(config.temporal.namespace).toBe('my-ns.a1b2c');
+    expect(config.temporal.connectionOptions).toMatchObject({
+      address: 'my-ns.a1b2c.tmprl.cloud:7233',
+      apiKey: 'key-123',
+      tls: true,
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
+  });
+});
