@@ -90,6 +90,10 @@ export const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.db'),
   TEMPORAL_DEV_HEADLESS: boolFlag.default(false),
+  SIM_SALESFORCE_PORT: port.default(4010),
+  SIM_SAP_PORT: port.default(4020),
+  SIM_WEBHOOK_PORT: port.default(4030),
+  SIM_INVENTORY_PORT: port.default(4040),
 });
 
 export type Env = z.infer<typeof envSchema>;

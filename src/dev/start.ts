@@ -1,0 +1,154 @@
+import { Client, Connection } from '@temporalio/client';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadConfigOrExit } from '../config';
+import { allSearchAttributes } from '../workflows/search-attributes';
+import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
+import type { ManagedProcess } from './processes';
+import { resolveTemporalExecutable } from './temporal-binary';
+
+/**
+ * `npm start`: the whole system on loopback for a laptop. A Temporal dev server with its Web UI
+ * (persisted to .data/ so runs survive a restart), the simulators, the worker and the API, each a
+ * child process. Ctrl-C stops them in order: API and worker first (the worker drains), then the
+ * simulators, then Temporal.
+ */
+export const devApiToken = 'dev-api-token-local-only';
+
+const root = resolve(__dirname, '../..');
+const tsxArgs = (file: string) => ['--import', 'tsx', resolve(root, file)];
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const env: NodeJS.ProcessEnv = { ...process.env, API_TOKEN: process.env.API_TOKEN ?? devApiToken };
+  const config = loadConfigOrExit(env);
+  const host = '127.0.0.1';
+  const simPorts = {
+    salesforce: config.SIM_SALESFORCE_PORT,
+    sap: config.SIM_SAP_PORT,
+    webhook: config.SIM_WEBHOOK_PORT,
+    inventory: config.SIM_INVENTORY_PORT,
+  };
+  const temporalAddress = `${host}:${config.TEMPORAL_DEV_PORT}`;
+
+  const ports: [number, string][] = [
+    [config.TEMPORAL_DEV_PORT, 'Temporal gRPC, TEMPORAL_DEV_PORT'],
+    [config.API_PORT, 'API, API_PORT'],
+    [simPorts.salesforce, 'Salesforce simulator, SIM_SALESFORCE_PORT'],
+    [simPorts.sap, 'SAP simulator, SIM_SAP_PORT'],
+    [simPorts.webhook, 'webhook consumer simulator, SIM_WEBHOOK_PORT'],
+    [simPorts.inventory, 'inventory simulator, SIM_INVENTORY_PORT'],
+  ];
+  if (!config.TEMPORAL_DEV_HEADLESS) ports.push([config.TEMPORAL_DEV_UI_PORT, 'Temporal Web UI, TEMPORAL_DEV_UI_PORT']);
+  for (const [port, what] of ports) await assertPortFree(host, port, what);
+
+  const children: ManagedProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping: api, worker, simulators, then Temporal...');
+    const [temporal, ...rest] = children;
+    await Promise.all(rest.reverse().map((p) => stopProcess(p)));
+    if (temporal) await stopProcess(temporal);
+    console.log('stopped.');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+  // Last resort if the launcher itself crashes: no orphaned children.
+  process.once('exit', () => {
+    for (const p of children) if (p.child.pid && p.child.exitCode === null) process.kill(-p.child.pid, 'SIGKILL');
+  });
+  const watch = (p: ManagedProcess) =>
+    void p.exited.then((code) => {
+      if (!stopping) {
+        console.error(`${p.name} exited unexpectedly (code ${code}); stopping everything`);
+        void stopAll(1);
+      }
+    });
+
+  // 1. Temporal dev server.
+  const executable = resolveTemporalExecutable();
+  if (executable.type !== 'existing-path') {
+    throw new Error(
+      'npm start needs the Temporal CLI: install it (https://docs.temporal.io/cli#install) or Go, then run again',
+    );
+  }
+  const dbFile = resolve(root, config.TEMPORAL_DEV_DB_FILE);
+  mkdirSync(dirname(dbFile), { recursive: true });
+  const temporalArgs = [
+    'server', 'start-dev',
+    '--ip', host,
+    '--port', String(config.TEMPORAL_DEV_PORT),
+    '--db-filename', dbFile,
+    '--log-level', 'warn',
+    ...(config.TEMPORAL_DEV_HEADLESS ? ['--headless'] : ['--ui-port', String(config.TEMPORAL_DEV_UI_PORT)]),
+    ...allSearchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
+  ];
+  const temporal = startProcess('temporal', executable.path, temporalArgs, env);
+  children.push(temporal);
+  watch(temporal);
+  await waitUntil(
+    'Temporal',
+    async () => {
+      const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
+      try {
+        await new Client({ connection }).workflowService.getSystemInfo({});
+        return true;
+      } finally {
+        await connection.close();
+      }
+    },
+    30_000,
+  );
+
+  // 2. Simulators, worker and API, all against that server.
+  const childEnv = {
+    ...env,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_UI_URL: `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`,
+    SIM_HOST: host,
+    SIM_SALESFORCE_PORT: String(simPorts.salesforce),
+    SIM_SAP_PORT: String(simPorts.sap),
+    SIM_WEBHOOK_PORT: String(simPorts.webhook),
+    SIM_INVENTORY_PORT: String(simPorts.inventory),
+  };
+  for (const [name, file] of [
+    ['simulators', 'src/simulators/main.ts'],
+    ['worker', 'src/workers/main.ts'],
+    ['api', 'src/api/server.ts'],
+  ] as const) {
+    const p = startProcess(name, process.execPath, tsxArgs(file), childEnv);
+    children.push(p);
+    watch(p);
+  }
+  const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
+  await waitUntil('the simulators', async () => {
+    for (const port of Object.values(simPorts)) if (!(await httpOk(`http://${host}:${port}/__admin/faults`))) return false;
+    return true;
+  }, 30_000);
+  await waitUntil('the API', async () => (await fetch(`${apiUrl}/healthz`)).status === 200, 30_000);
+
+  const ui = config.TEMPORAL_DEV_HEADLESS ? '(headless)' : `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`;
+  console.log(`
+integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s)
+
+  API               ${apiUrl}        token: ${env.API_TOKEN === devApiToken ? devApiToken : '(from API_TOKEN)'}
+  Temporal Web UI   ${ui}
+  Temporal gRPC     ${temporalAddress}   (data: ${config.TEMPORAL_DEV_DB_FILE})
+  Salesforce sim    http://${host}:${simPorts.salesforce}   client dev-client / dev-secret
+  SAP sim           http://${host}:${simPorts.sap}/sap/bc/soap/rfc   DEV_USER / dev-password
+  Webhook consumer  http://${host}:${simPorts.webhook}/hooks/default
+  Inventory sim     http://${host}:${simPorts.inventory}   x-api-key: dev-inventory-key
+
+Try:  curl -s ${apiUrl}/healthz
+Ctrl-C stops everything.
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`npm start failed: ${(err as Error).message}`);
+  process.exit(1);
+});
