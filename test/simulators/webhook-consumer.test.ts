@@ -10,7 +10,7 @@ import {
   DEV_WEBHOOK_SECRET,
   verifyDelivery,
 } from '../../src/simulators/webhook-consumer';
-import type { WebhookConsumerSimulator } from '../../src/simulators/webhook-consumer';
+import type { WebhookConsumerSimulator, WebhookDelivery } from '../../src/simulators/webhook-consumer';
 
 const ORDERS_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const OLD_SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -254,11 +254,11 @@ describe('webhook consumer: deduplication by webhook-id', () => {
     expect(sim.deliveries({ webhookId: first.id }).map((d) => d.duplicate)).toEqual([false, true]);
     expect(sim.deliveries({ webhookId: first.id, accepted: true })).toHaveLength(1);
 
-    const viaAdmin = await http.get('/__admin/records', {
+    const viaAdmin = await http.get<WebhookDelivery[]>('/__admin/records', {
       params: { endpoint: 'default', type: 'customer.created' },
     });
     expect(viaAdmin.status).toBe(200);
-    expect(viaAdmin.data.map((d: { duplicate: boolean }) => d.duplicate)).toEqual([false, true]);
+    expect(viaAdmin.data.map((d) => d.duplicate)).toEqual([false, true]);
   });
 
   it('does not count a rejected delivery as seen: a correctly signed retry of the same id is accepted', async () => {
