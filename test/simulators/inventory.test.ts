@@ -8,7 +8,12 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { createInventorySimulator, DEV_INVENTORY_API_KEY } from '../../src/simulators/inventory';
-import type { InventorySimulator, StockChange } from '../../src/simulators/inventory';
+import type { ChangePage, InventorySimulator, StockChange, StockLevel } from '../../src/simulators/inventory';
+
+interface StockList {
+  items: StockLevel[];
+  missing: string[];
+}
 
 const EVENTS_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -130,15 +135,15 @@ describe('inventory: stock read and write', () => {
       version: 1,
       updatedAt: expect.any(String),
     });
-    const list = await api.get('/v1/stock', { params: { skus: 'MAT-2000,MAT-3000,MAT-9999' } });
+    const list = await api.get<StockList>('/v1/stock', { params: { skus: 'MAT-2000,MAT-3000,MAT-9999' } });
     expect(list.status).toBe(200);
-    expect(list.data.items.map((s: { sku: string; quantity: number }) => [s.sku, s.quantity])).toEqual([
+    expect(list.data.items.map((s) => [s.sku, s.quantity])).toEqual([
       ['MAT-2000', 45],
       ['MAT-3000', 0],
     ]);
     expect(list.data.missing).toEqual(['MAT-9999']);
-    const all = await api.get('/v1/stock');
-    expect(all.data.items.map((s: { sku: string }) => s.sku)).toEqual(['MAT-1000', 'MAT-2000', 'MAT-3000']);
+    const all = await api.get<StockList>('/v1/stock');
+    expect(all.data.items.map((s) => s.sku)).toEqual(['MAT-1000', 'MAT-2000', 'MAT-3000']);
   });
 
   it('answers 404 for an unknown sku', async () => {
@@ -213,9 +218,9 @@ describe('inventory: stock read and write', () => {
 
 describe('inventory: change feed', () => {
   it('starts with the seed, then pages every change in order by opaque cursor', async () => {
-    const first = await api.get('/v1/changes');
+    const first = await api.get<ChangePage>('/v1/changes');
     expect(first.status).toBe(200);
-    expect(first.data.changes.map((c: StockChange) => [c.sku, c.source, c.previousQuantity])).toEqual([
+    expect(first.data.changes.map((c) => [c.sku, c.source, c.previousQuantity])).toEqual([
       ['MAT-1000', 'seed', null],
       ['MAT-2000', 'seed', null],
       ['MAT-3000', 'seed', null],
@@ -260,9 +265,9 @@ describe('inventory: change feed', () => {
   it('keeps cursors monotonic across a reset (a persisted watermark never sees reused cursors)', async () => {
     const before = (await api.get('/v1/changes')).data.nextCursor as string;
     expect((await admin.post('/__admin/reset', {})).status).toBe(200);
-    const after = await api.get('/v1/changes', { params: { since: before } });
-    expect(after.data.changes.map((c: StockChange) => c.sku)).toEqual(['MAT-1000', 'MAT-2000', 'MAT-3000']);
-    expect(after.data.changes[0].cursor > before).toBe(true);
+    const after = await api.get<ChangePage>('/v1/changes', { params: { since: before } });
+    expect(after.data.changes.map((c) => c.sku)).toEqual(['MAT-1000', 'MAT-2000', 'MAT-3000']);
+    expect(after.data.changes[0]!.cursor > before).toBe(true);
   });
 
   it('answers 400 for a malformed cursor or limit', async () => {
@@ -398,10 +403,15 @@ describe('inventory: faults', () => {
 
   it('admin records expose stock, changes and event deliveries, filtered by sku', async () => {
     await api.put('/v1/stock/MAT-2000', { quantity: 1 });
-    const res = await admin.get('/__admin/records', { params: { sku: 'MAT-2000' } });
+    const res = await admin.get<{ stock: StockLevel[]; changes: StockChange[]; events: unknown[] }>(
+      '/__admin/records',
+      {
+        params: { sku: 'MAT-2000' },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.data.stock).toEqual([expect.objectContaining({ sku: 'MAT-2000', quantity: 1, version: 2 })]);
-    expect(res.data.changes.map((c: StockChange) => c.source)).toEqual(['seed', 'api']);
+    expect(res.data.changes.map((c) => c.source)).toEqual(['seed', 'api']);
     expect(res.data.events).toEqual([]);
   });
 });
