@@ -1,0 +1,212 @@
+import { z } from 'zod';
+
+/**
+ * The canonical Customer: what API callers send, validated and normalised once, then mapped to each
+ * system. Length limits are SAP's (the narrowest system): a value that does not fit is REJECTED with
+ * a message naming the field and the limit, never truncated — a truncated name or street in the ERP
+ * is a silent data loss nobody notices until an invoice bounces. See docs/flows/customer-creation.md.
+ */
+
+/** Characters, not UTF-16 units: SAP counts characters, and non-Latin names must not be penalised. */
+const charLength = (s: string) => [...s].length;
+
+const text = (field: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${field} must not be empty`)
+    .refine((s) => charLength(s) <= max, `${field} must be at most ${max} characters (SAP field length)`);
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+/** CLDR region codes that name no country (unknown region, EU, UN, eurozone, outlying Oceania). */
+const notCountries = new Set(['ZZ', 'EU', 'UN', 'EZ', 'QO']);
+const countryCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z]{2}$/, 'country must be an ISO 3166-1 alpha-2 code such as GB')
+  .refine((c) => regionNames.of(c) !== c && !notCountries.has(c), 'country is not a known ISO 3166-1 code');
+
+/** Normalises a phone number to E.164 (`+442079460958`); national numbers without a country code are rejected. */
+export function toE164(raw: string): string | undefined {
+  let s = raw.trim().replace(/[\s().\-/]/g, '');
+  if (s.startsWith('00')) s = `+${s.slice(2)}`;
+  return /^\+[1-9]\d{6,14}$/.test(s) ? s : undefined;
+}
+
+const phone = z
+  .string()
+  .transform((raw, ctx) => {
+    const e164 = toE164(raw);
+    if (!e164) {
+      ctx.addIssue({ code: 'custom', message: 'phone must be an international number with its country code, e.g. +44 20 7946 0958' });
+      return z.NEVER;
+    }
+    return e164;
+  });
+
+export const addressSchema = z
+  .object({
+    street: text('address.street', 35),
+    city: text('address.city', 35),
+    postalCode: text('address.postalCode', 10),
+    country: countryCode,
+  })
+  .strict();
+
+export const customerSchema = z
+  .object({
+    reference: z
+      .string()
+      .trim()
+      .min(1, 'reference must not be empty')
+      .max(80, 'reference must be at most 80 characters')
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'reference may contain letters, digits, ".", "_", ":" and "-"'),
+    firstName: text('firstName', 35),
+    lastName: text('lastName', 35),
+    email: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.email('email must be a valid e-mail address'))
+      .refine((s) => s.length <= 241, 'email must be at most 241 characters'),
+    phone: phone.optional(),
+    company: text('company', 35).optional(),
+    address: addressSchema,
+    /** ISO 639-1 language for correspondence; SAP needs one. */
+    language: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{2}$/, 'language must be an ISO 639-1 code such as EN')
+      .default('EN'),
+    /** ISO 4217 currency for the customer's sales area; SAP copies it from the reference customer when absent. */
+    currency: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as GBP')
+      .optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    // With a company, the person's name travels in SAP's second name line (NAME_2, 35 characters).
+    const eachFits = charLength(c.firstName) <= 35 && charLength(c.lastName) <= 35;
+    if (c.company && eachFits && charLength(`${c.firstName} ${c.lastName}`) > 35) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lastName'],
+        message: 'with a company, "firstName lastName" must fit in 35 characters (SAP NAME_2)',
+      });
+    }
+  });
+
+export type CustomerInput = z.input<typeof customerSchema>;
+export type Customer = z.output<typeof customerSchema>;
+
+export function fullName(c: Pick<Customer, 'firstName' | 'lastName'>): string {
+  return `${c.firstName} ${c.lastName}`;
+}
+
+/** Salesforce Account fields (the upsert key `Integration_Id__c` travels in the URL, not the body). */
+export interface SalesforceAccountFields {
+  Name: string;
+  Phone?: string;
+  BillingStreet: string;
+  BillingCity: string;
+  BillingPostalCode: string;
+  BillingCountry: string;
+  Type: 'Customer';
+  Description: string;
+}
+
+export function toSalesforceAccount(c: Customer): SalesforceAccountFields {
+  return {
+    Name: c.company ?? fullName(c),
+    ...(c.phone ? { Phone: c.phone } : {}),
+    BillingStreet: c.address.street,
+    BillingCity: c.address.city,
+    BillingPostalCode: c.address.postalCode,
+    BillingCountry: c.address.country,
+    Type: 'Customer',
+    Description: `Contact: ${fullName(c)} <${c.email}>`,
+  };
+}
+
+export interface SapSalesArea {
+  salesOrg: string;
+  distributionChannel: string;
+  division: string;
+  referenceCustomer: string;
+}
+
+/** Parameters of BAPI_CUSTOMER_CREATEFROMDATA1, in SAP's RFC names. */
+export interface SapCustomerCreateParams {
+  PI_PERSONALDATA?: Record<string, string>;
+  PI_COMPANYDATA?: Record<string, string>;
+  PI_COPYREFERENCE: { SALESORG: string; DISTR_CHAN: string; DIVISION: string; REF_CUSTMR: string };
+}
+
+/** A person becomes PI_PERSONALDATA; a customer with a company becomes PI_COMPANYDATA with the person in NAME_2. */
+export function toSapCustomerCreate(c: Customer, area: SapSalesArea): SapCustomerCreateParams {
+  const address = {
+    STREET: c.address.street,
+    CITY: c.address.city,
+    POSTL_COD1: c.address.postalCode,
+    COUNTRY: c.address.country,
+    E_MAIL: c.email,
+    ...(c.phone ? { TEL1_NUMBR: c.phone } : {}),
+    ...(c.currency ? { CURRENCY: c.currency } : {}),
+  };
+  const copyReference = {
+    SALESORG: area.salesOrg,
+    DISTR_CHAN: area.distributionChannel,
+    DIVISION: area.division,
+    REF_CUSTMR: area.referenceCustomer.padStart(10, '0'),
+  };
+  if (c.company) {
+    return {
+      PI_COMPANYDATA: { NAME: c.company, NAME_2: fullName(c), LANGU_ISO: c.language, ...address },
+      PI_COPYREFERENCE: copyReference,
+    };
+  }
+  return {
+    PI_PERSONALDATA: { FIRSTNAME: c.firstName, LASTNAME: c.lastName, LANGUP_ISO: c.language, ...address },
+    PI_COPYREFERENCE: copyReference,
+  };
+}
+
+/** The name SAP stores in KNA1-NAME1 for this customer: what check-before-create searches for. */
+export function sapName1(c: Customer): string {
+  return c.company ?? c.lastName;
+}
+
+export interface CustomerCreatedEvent {
+  type: 'customer.created';
+  data: {
+    reference: string;
+    name: string;
+    email: string;
+    phone?: string;
+    country: string;
+    salesforceAccountId: string;
+    sapCustomerNumber: string;
+  };
+}
+
+export function toCustomerCreatedEvent(
+  c: Customer,
+  ids: { salesforceAccountId: string; sapCustomerNumber: string },
+): CustomerCreatedEvent {
+  return {
+    type: 'customer.created',
+    data: {
+      reference: c.reference,
+      name: c.company ?? fullName(c),
+      email: c.email,
+      ...(c.phone ? { phone: c.phone } : {}),
+      country: c.address.country,
+      ...ids,
+    },
+  };
+}
