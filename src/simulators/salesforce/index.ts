@@ -100,7 +100,7 @@ export interface SalesforceSimulator {
   readonly url: string | undefined;
   start(opts?: SimulatorListenOptions): Promise<RunningSimulator>;
   stop(): Promise<void>;
-  /** Forgets records, query cursors, API usage and event history (sessions and fault rules survive). */
+  /** Forgets records, query cursors, API usage, fault rules, the request log and event history (sessions survive). */
   reset(): void;
   /** Records of one type as the REST API renders them (deleted ones only with includeDeleted). */
   records(type: string, opts?: { includeDeleted?: boolean }): Record<string, unknown>[];
@@ -1011,6 +1011,8 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       running = undefined;
     },
     reset() {
+      core.faults.reset();
+      core.requests.clear();
       store.clear();
       cursors.clear();
       changeLog.length = 0;
