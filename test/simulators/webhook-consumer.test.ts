@@ -403,7 +403,8 @@ describe('webhook consumer verification agrees with standardwebhooks.verify', ()
     { name: 'timestamp changed', body, headers: hdr('id5', now + 1, sign(secret, 'id5', now, body)) },
     { name: 'stale', body, headers: hdr('id6', now - 400, sign(secret, 'id6', now - 400, body)) },
     { name: 'future', body, headers: hdr('id7', now + 400, sign(secret, 'id7', now + 400, body)) },
-    { name: 'edge old', body, headers: hdr('id8', now - 299, sign(secret, 'id8', now - 299, body)) },
+    // Vectors are built when the file is collected; 60 s of slack keeps "inside the window" true at run time.
+    { name: 'inside window', body, headers: hdr('id8', now - 240, sign(secret, 'id8', now - 240, body)) },
     {
       name: 'rotation list',
       body,

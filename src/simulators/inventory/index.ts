@@ -280,13 +280,11 @@ export function createInventorySimulator(options: InventoryOptions = {}): Invent
     if (skusParam === undefined) return { items: [...stock.values()].map(view), missing: [] };
     const skus = [...new Set(skusParam.split(',').map((s) => s.trim()))].filter((s) => s !== '');
     if (skus.length === 0 || skus.length > 200) {
-      return reply
-        .code(400)
-        .send({
-          error: 'bad_request',
-          message: 'skus must list 1-200 comma-separated SKUs',
-          reasons: ['skus'],
-        });
+      return reply.code(400).send({
+        error: 'bad_request',
+        message: 'skus must list 1-200 comma-separated SKUs',
+        reasons: ['skus'],
+      });
     }
     const items: StockLevel[] = [];
     const missing: string[] = [];
