@@ -455,6 +455,33 @@ describe('webhook consumer verification agrees with standardwebhooks.verify', ()
     expect(ours.ok).toBe(libOk);
   });
 
+  it('reproduces the published Svix example (a known answer independent of both implementations)', () => {
+    // docs.svix.com "verifying payloads manually": this secret, id, timestamp and body give this signature.
+    const example = {
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      timestamp: 1614265330,
+      body: '{"test": 2432232314}',
+      signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    };
+    const headers = { id: example.id, timestamp: String(example.timestamp), signature: example.signature };
+    expect(verifyDelivery([decodeSecret(example.secret)], headers, example.body, example.timestamp)).toEqual({
+      ok: true,
+      timestamp: example.timestamp,
+    });
+    expect(
+      new Webhook(example.secret).sign(example.id, new Date(example.timestamp * 1000), example.body),
+    ).toBe(example.signature);
+    // Seen 301 s later, the same delivery is stale.
+    expect(
+      verifyDelivery([decodeSecret(example.secret)], headers, example.body, example.timestamp + 301),
+    ).toEqual({
+      ok: false,
+      reason: 'timestamp-too-old',
+      timestamp: example.timestamp,
+    });
+  });
+
   it('the vectors exercise both verdicts', () => {
     const verdicts = vectors.map(({ body: b, headers }) => {
       try {
