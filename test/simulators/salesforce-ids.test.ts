@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IdGenerator, checksum, normalizeId, to18 } from '../../src/simulators/salesforce/ids';
 import { checkQuery, parseSoql, runQuery } from '../../src/simulators/salesforce/soql';
-import { SfError } from '../../src/simulators/salesforce/errors';
+import type { SfError } from '../../src/simulators/salesforce/errors';
 
 describe('Salesforce id checksum', () => {
   // Pairs published outside this project: 001A0000006Vm9r -> …IAC is the standard example of the

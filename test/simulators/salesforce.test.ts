@@ -39,12 +39,20 @@ async function login(version = '62.0'): Promise<Connection> {
   return conn;
 }
 
-async function failure(p: Promise<unknown>): Promise<any> {
-  return p.then(
+/** What jsforce rejects with: HttpApiError (errorCode, data) or an OAuth error (name = error). */
+interface ClientError extends Error {
+  errorCode?: string;
+  data?: { fields?: string[] };
+}
+
+type Row = Record<string, unknown>;
+
+async function failure(p: PromiseLike<unknown>): Promise<ClientError> {
+  return Promise.resolve(p).then(
     () => {
       throw new Error('expected the call to fail');
     },
-    (err: unknown) => err,
+    (err: unknown) => err as ClientError,
   );
 }
 
@@ -57,7 +65,7 @@ async function tokenRequest(form: Record<string, string>) {
   return {
     status: res.status,
     contentType: res.headers.get('content-type'),
-    body: (await res.json()) as any,
+    body: (await res.json()) as Record<string, string>,
   };
 }
 
@@ -78,9 +86,7 @@ describe('OAuth2 token endpoint', () => {
     expect(body.token_type).toBe('Bearer');
     expect(body.issued_at).toMatch(/^\d{13}$/);
     expect(body.signature).toBe(
-      createHmac('sha256', CLIENT_SECRET)
-        .update(body.id + body.issued_at)
-        .digest('base64'),
+      createHmac('sha256', CLIENT_SECRET).update(`${body.id}${body.issued_at}`).digest('base64'),
     );
     expect(body.refresh_token).toMatch(/^5Aep/);
     expect(body.scope).toBe('refresh_token api');
@@ -216,7 +222,7 @@ describe('REST resources', () => {
       .create({ Name: 'Acme', Phone: '+49 30 1234', BillingCity: 'Berlin' });
     expect(created).toEqual({ id: expect.stringMatching(/^001[0-9A-Za-z]{15}$/), success: true, errors: [] });
     const id = created.id!;
-    const full = (await conn.sobject('Account').retrieve(id)) as any;
+    const full = (await conn.sobject('Account').retrieve(id)) as Row;
     expect(full.attributes).toEqual({ type: 'Account', url: `/services/data/v62.0/sobjects/Account/${id}` });
     expect(full).toMatchObject({
       Id: id,
@@ -255,7 +261,7 @@ describe('REST resources', () => {
     const second = await conn
       .sobject('Account')
       .upsert({ Name: 'Acme GmbH', Integration_Id__c: 'cust-1' }, 'Integration_Id__c');
-    expect(second).toEqual({ id: (first as any).id, success: true, errors: [], created: false });
+    expect(second).toEqual({ id: (first as { id?: string }).id, success: true, errors: [], created: false });
     expect(sim.records('Account')).toEqual([
       expect.objectContaining({ Name: 'Acme GmbH', Integration_Id__c: 'CUST-1' }),
     ]);
@@ -285,7 +291,7 @@ describe('REST resources', () => {
     const again = await conn
       .sobject('Account')
       .upsert({ Name: 'Slash 2', Integration_Id__c: encodeURIComponent('ACME 1/2') }, 'Integration_Id__c');
-    expect(again).toMatchObject({ id: (slashed as any).id, created: false });
+    expect(again).toMatchObject({ id: (slashed as { id?: string }).id, created: false });
   });
 
   it('answers 300 when a non-unique external id matches several records', async () => {
@@ -337,18 +343,16 @@ describe('REST resources', () => {
   it('upserts Opportunity and Order by SAP_Order_Number__c', async () => {
     const conn = await login();
     const [acc] = sim.seed('Account', { Name: 'Buyer' });
-    const opp = await conn
-      .sobject('Opportunity')
-      .upsert(
-        {
-          SAP_Order_Number__c: '0031862684',
-          Name: 'Deal',
-          StageName: 'Prospecting',
-          CloseDate: '2025-03-31',
-          AccountId: acc,
-        },
-        'SAP_Order_Number__c',
-      );
+    const opp = await conn.sobject('Opportunity').upsert(
+      {
+        SAP_Order_Number__c: '0031862684',
+        Name: 'Deal',
+        StageName: 'Prospecting',
+        CloseDate: '2025-03-31',
+        AccountId: acc,
+      },
+      'SAP_Order_Number__c',
+    );
     expect(opp).toMatchObject({ success: true, created: true });
     const order = await conn
       .sobject('Order')
@@ -382,14 +386,14 @@ describe('SOQL query and paging', () => {
     const first = await conn.query('SELECT Id, Name FROM Account ORDER BY Name');
     expect(first.totalSize).toBe(7);
     expect(first.done).toBe(false);
-    expect(first.records.map((r: any) => r.Name)).toEqual(['Account 0', 'Account 1', 'Account 2']);
+    expect(first.records.map((r: Row) => r.Name)).toEqual(['Account 0', 'Account 1', 'Account 2']);
     expect(first.nextRecordsUrl).toMatch(/\/services\/data\/v62\.0\/query\/01g[0-9A-Za-z]{15}-3$/);
     const second = await conn.queryMore(first.nextRecordsUrl!);
-    expect(second.records.map((r: any) => r.Name)).toEqual(['Account 3', 'Account 4', 'Account 5']);
+    expect(second.records.map((r: Row) => r.Name)).toEqual(['Account 3', 'Account 4', 'Account 5']);
     const third = await conn.queryMore(second.nextRecordsUrl!);
     expect(third).toMatchObject({ done: true, totalSize: 7 });
     expect(third.nextRecordsUrl).toBeUndefined();
-    expect(third.records.map((r: any) => r.Name)).toEqual(['Account 6']);
+    expect(third.records.map((r: Row) => r.Name)).toEqual(['Account 6']);
     expect(sim.core.requests.list({ operation: 'queryMore' })).toHaveLength(2);
   });
 
@@ -418,11 +422,11 @@ describe('SOQL query and paging', () => {
     const res = await conn.query(
       "SELECT AnnualRevenue, Name FROM Account WHERE (AnnualRevenue >= 200 AND AnnualRevenue < 600) AND Name NOT IN ('Account 3') ORDER BY AnnualRevenue DESC LIMIT 2 OFFSET 1",
     );
-    expect(res.records.map((r: any) => Object.keys(r))).toEqual([
+    expect(res.records.map((r: Row) => Object.keys(r))).toEqual([
       ['attributes', 'AnnualRevenue', 'Name'],
       ['attributes', 'AnnualRevenue', 'Name'],
     ]);
-    expect(res.records.map((r: any) => r.Name)).toEqual(['Account 4', 'Account 2']);
+    expect(res.records.map((r: Row) => r.Name)).toEqual(['Account 4', 'Account 2']);
     const count = await conn.query("SELECT COUNT() FROM Account WHERE Integration_Id__c LIKE 'ext-_'");
     expect(count).toMatchObject({ totalSize: 7, done: true, records: [] });
     const since = await conn.query('SELECT Id FROM Account WHERE CreatedDate > 2000-01-01T00:00:00Z');
@@ -491,7 +495,7 @@ describe('sObject Collections', () => {
       { Name: 'B', Integration_Id__c: 'B' },
     ]);
     const upd = await conn.sobject('Account').update([
-      { Id: ids[0], Phone: '1' },
+      { Id: ids[0]!, Phone: '1' },
       { Id: '001A0000006Vm9rIAC', Phone: '2' },
     ]);
     expect(upd[0]).toEqual({ id: ids[0], success: true, errors: [] });
@@ -559,7 +563,7 @@ describe('errors as Salesforce sends them', () => {
     expect(err.errorCode).toBe('REQUIRED_FIELD_MISSING');
     expect(err.name).toBe('REQUIRED_FIELD_MISSING');
     expect(err.message).toBe('Required fields are missing: [StageName, CloseDate]');
-    expect(err.data.fields).toEqual(['StageName', 'CloseDate']);
+    expect(err.data?.fields).toEqual(['StageName', 'CloseDate']);
   });
 
   it('DUPLICATE_VALUE names the field and the existing record id, matching case-insensitively', async () => {
@@ -583,7 +587,7 @@ describe('errors as Salesforce sends them', () => {
       conn.sobject('Account').create({ Name: 'X', BillingPostalCode: '1'.repeat(21) }),
     );
     expect(tooLong.errorCode).toBe('STRING_TOO_LONG');
-    expect(tooLong.data.fields).toEqual(['BillingPostalCode']);
+    expect(tooLong.data?.fields).toEqual(['BillingPostalCode']);
     const notNumber = await failure(
       conn
         .sobject('Opportunity')
@@ -650,9 +654,9 @@ describe('admin surface', () => {
     });
     expect(seeded.status).toBe(201);
     const { ids } = (await seeded.json()) as { ids: string[] };
-    const list = (await (await fetch(`${url}/__admin/records?type=Account`)).json()) as any[];
+    const list = (await (await fetch(`${url}/__admin/records?type=Account`)).json()) as Row[];
     expect(list).toEqual([expect.objectContaining({ Id: ids[0], Name: 'Seeded' })]);
-    const one = (await (await fetch(`${url}/__admin/records?type=Account&id=${ids[0]}`)).json()) as any;
+    const one = (await (await fetch(`${url}/__admin/records?type=Account&id=${ids[0]}`)).json()) as Row;
     expect(one.Name).toBe('Seeded');
   });
 });
