@@ -888,7 +888,10 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     if (segments[segments.length - 1] === '' && segments.length > 0) segments.pop();
     if (segments.length === 0) {
       // The versions root: no auth and no Sforce-Limit-Info.
-      await applyFaults(core, req, reply, 'versions');
+      const rootDecision = await applyFaults(core, req, reply, 'versions');
+      if (rootDecision === 'handled') return reply;
+      if (rootDecision.rule)
+        return sendError(reply, faultError(rootDecision.rule, ids.next(KEY_PREFIXES.Account)));
       const list = [];
       for (let v = MIN_API_VERSION; v <= MAX_API_VERSION; v++) {
         list.push({ label: releaseLabel(v), url: `/services/data/v${v}.0`, version: `${v}.0` });
