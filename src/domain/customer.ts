@@ -178,7 +178,7 @@ export function toSapCustomerCreate(c: Customer, area: SapSalesArea): SapCustome
 
 /** The name SAP stores in KNA1-NAME1 for this customer: what check-before-create searches for. */
 export function sapName1(c: Customer): string {
-  return c.company ?? c.lastName;
+  return c.company ?? fullName(c);
 }
 
 export interface CustomerCreatedEvent {
@@ -208,5 +208,28 @@ export function toCustomerCreatedEvent(
       country: c.address.country,
       ...ids,
     },
+  };
+}
+
+/**
+ * The KNA1 fields that identify this customer in SAP for check-before-create (BAPIs are not
+ * idempotent, and the create BAPI has no field for the caller's reference): name, street, city,
+ * postal code and country, as SAP stores them.
+ */
+export interface SapCustomerMatch {
+  NAME1: string;
+  STRAS: string;
+  ORT01: string;
+  PSTLZ: string;
+  LAND1: string;
+}
+
+export function toSapCustomerMatch(c: Customer): SapCustomerMatch {
+  return {
+    NAME1: sapName1(c),
+    STRAS: c.address.street,
+    ORT01: c.address.city,
+    PSTLZ: c.address.postalCode,
+    LAND1: c.address.country,
   };
 }

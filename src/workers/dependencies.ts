@@ -1,12 +1,45 @@
+import { createAlertActivities } from '../activities/alerts/activities';
+import { createOpsActivities } from '../activities/ops/activities';
+import { createSalesforceActivities } from '../activities/salesforce/activities';
+import { SalesforceClient } from '../activities/salesforce/client';
+import { createSapActivities } from '../activities/sap/activities';
+import { SapClient } from '../activities/sap/client';
+import { createWebhookActivities } from '../activities/webhooks/activities';
 import type { Config } from '../config';
-import { createOpsActivities } from '../activities';
 import type { SystemQueue } from '../workflows/task-queues';
 import type { QueueTuning } from './worker-set';
 
-/** Builds each system's clients and activities from configuration (the worker's only wiring code). */
-export async function buildActivities(_config: Config): Promise<Partial<Record<SystemQueue, object>>> {
+/** Builds each system's client and activities from configuration: the worker's only wiring code. */
+export function buildActivities(config: Config): Partial<Record<SystemQueue, object>> {
+  const salesforce = new SalesforceClient({
+    loginUrl: config.SALESFORCE_LOGIN_URL,
+    clientId: config.SALESFORCE_CLIENT_ID,
+    clientSecret: config.SALESFORCE_CLIENT_SECRET,
+    username: config.SALESFORCE_USERNAME,
+    password: config.SALESFORCE_PASSWORD,
+    apiVersion: config.SALESFORCE_API_VERSION,
+    callClient: config.SALESFORCE_CALL_CLIENT,
+  });
+  const sap = new SapClient({
+    wsdlPath: config.SAP_WSDL_PATH,
+    endpoint: config.SAP_ENDPOINT,
+    username: config.SAP_USERNAME,
+    password: config.SAP_PASSWORD,
+    timeoutMs: config.SAP_TIMEOUT_MS,
+  });
   return {
-    ops: createOpsActivities(),
+    salesforce: createSalesforceActivities({ client: salesforce }),
+    sap: createSapActivities({
+      client: sap,
+      salesArea: {
+        salesOrg: config.SAP_SALES_ORG,
+        distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
+        division: config.SAP_DIVISION,
+        referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
+      },
+    }),
+    webhooks: createWebhookActivities({ subscribers: config.WEBHOOK_SUBSCRIBERS, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+    ops: { ...createOpsActivities(), ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }) },
   };
 }
 

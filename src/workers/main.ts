@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
-  const activities = await buildActivities(config);
+  const activities = buildActivities(config);
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,

@@ -26,6 +26,8 @@ export interface WorkerSetOptions {
   /** A pre-built bundle (tests build one per file, production may ship one); otherwise built here. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   shutdownGraceTime?: number;
+  /** Worker identity shown in the Web UI per activity attempt (default: pid@host). */
+  identity?: string;
   /** Host workflows too (default true); a deployment can run activity-only workers for one system. */
   runWorkflows?: boolean;
 }
@@ -57,7 +59,10 @@ const quietBundlerLogger = {
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
   const { connection, namespace, taskQueuePrefix } = options;
   const workers: Worker[] = [];
-  const graceTime = options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime };
+  const graceTime = {
+    ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+  };
   if (options.runWorkflows ?? true) {
     workers.push(
       await Worker.create({

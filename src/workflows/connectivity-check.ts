@@ -1,6 +1,10 @@
 import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { OpsActivities } from '../activities/ops/activities';
-import type { ConnectivityCheckInput, ConnectivityCheckResult, ConnectivityResult } from './connectivity-check.messages';
+import type {
+  ConnectivityCheckInput,
+  ConnectivityCheckResult,
+  ConnectivityResult,
+} from './connectivity-check.messages';
 import { getProgressQuery } from './connectivity-check.messages';
 import { activityQueueFor } from './task-queues';
 

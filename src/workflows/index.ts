@@ -1,2 +1,3 @@
 // The worker's workflowsPath: every workflow type the coordinator runs, by name.
 export { connectivityCheck } from './connectivity-check';
+export { customerCreation } from './customer-creation';

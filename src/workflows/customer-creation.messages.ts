@@ -1,0 +1,73 @@
+import type { TypedSearchAttributes } from '@temporalio/common';
+import type { Customer } from '../domain/customer';
+import { BusinessKey, IntegrationFlow } from './search-attributes';
+
+export const customerCreationWorkflowType = 'customerCreation';
+
+/** One run per customer reference: the business key is the workflow id (operators search by it). */
+export function customerCreationWorkflowId(reference: string): string {
+  return `customer-creation:${reference}`;
+}
+
+/** How long a `customer.created` delivery keeps trying before the run gives up on it (and alerts). */
+export interface NotificationRetry {
+  initialInterval?: string;
+  maximumInterval?: string;
+  maximumAttempts?: number;
+}
+
+export interface CustomerCreationInput {
+  customer: Customer;
+  notificationRetry?: NotificationRetry;
+  /** Base URL of the Temporal Web UI, for links in alerts. */
+  temporalUiUrl?: string;
+}
+
+export interface DeliveryOutcome {
+  subscriber: string;
+  status: 'delivered' | 'failed';
+  webhookId?: string;
+  attempts?: number;
+  error?: { type: string; message: string };
+}
+
+export interface NotificationOutcome {
+  status: 'delivered' | 'failed' | 'no-subscribers';
+  eventType: 'customer.created';
+  occurredAt: string;
+  deliveries: DeliveryOutcome[];
+}
+
+export interface CustomerCreationResult {
+  salesforceId: string;
+  sapCustomerNumber: string;
+  /** False when the Account already existed and was updated. */
+  salesforceAccountCreated: boolean;
+  /** False when an existing SAP customer (same name and address) was linked instead. */
+  sapCustomerCreated: boolean;
+  notification: NotificationOutcome;
+}
+
+export type CustomerCreationStep =
+  | 'validating'
+  | 'salesforce-account'
+  | 'sap-customer'
+  | 'salesforce-writeback'
+  | 'notification'
+  | 'compensating'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/** Start options every starter uses (API, tests, scripts): id from the business key, searchable at once. */
+export function customerCreationStartOptions(customer: Customer, taskQueue: string) {
+  return {
+    workflowId: customerCreationWorkflowId(customer.reference),
+    taskQueue,
+    typedSearchAttributes: [
+      { key: IntegrationFlow, value: 'customer-creation' },
+      { key: BusinessKey, value: customer.reference },
+    ] as ConstructorParameters<typeof TypedSearchAttributes>[0],
+    staticSummary: `Create customer ${customer.reference} in Salesforce and SAP`,
+  };
+}

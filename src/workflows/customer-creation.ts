@@ -1,0 +1,215 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AlertActivities } from '../activities/alerts/activities';
+import type { SalesforceActivities } from '../activities/salesforce/activities';
+import type { SapActivities } from '../activities/sap/activities';
+import {
+  customerSchema,
+  toCustomerCreatedEvent,
+  toSalesforceAccount,
+  toSapCustomerMatch,
+} from '../domain/customer';
+import { ErrorType } from '../domain/error-types';
+import { getStepQuery } from './common.messages';
+import type {
+  CustomerCreationInput,
+  CustomerCreationResult,
+  CustomerCreationStep,
+  NotificationOutcome,
+} from './customer-creation.messages';
+import { failureSummary } from './failures';
+import {
+  alertActivityOptions,
+  compensationRetry,
+  salesforceActivityOptions,
+  sapActivityOptions,
+} from './policies';
+import { publishEvent } from './publish-event';
+import { IntegrationStep, SalesforceId, SapCustomerNumber } from './search-attributes';
+import { activityQueueFor } from './task-queues';
+
+/**
+ * Customer creation: Salesforce Account -> SAP customer -> cross-reference -> `customer.created`.
+ *
+ * A saga. Before each step that creates something, the step's undo is registered, so even a create
+ * whose answer was lost (timeout, worker crash, cancellation) is undone: the undo finds the record by
+ * its business key when it has no id. Only what this run created is undone — an Account or SAP
+ * customer that existed before the run is linked, updated at most, and never deleted. On a permanent
+ * failure or a cancellation, the undos run in reverse order in a non-cancellable scope, an alert is
+ * raised, and the run ends FAILED (with the original failure as cause) or CANCELED.
+ *
+ * The notification is outside the saga: the customer exists in both systems by then, and a webhook
+ * subscriber that is down must not undo it. Failed deliveries are reported in the result, alerted, and
+ * can be redriven (`POST /v1/runs/{id}/redrive`).
+ */
+export async function customerCreation(input: CustomerCreationInput): Promise<CustomerCreationResult> {
+  const info = workflowInfo();
+  const queue = (system: Parameters<typeof activityQueueFor>[1]) => activityQueueFor(info.taskQueue, system);
+  const sf = proxyActivities<SalesforceActivities>({
+    ...salesforceActivityOptions,
+    taskQueue: queue('salesforce'),
+  });
+  const sap = proxyActivities<SapActivities>({ ...sapActivityOptions, taskQueue: queue('sap') });
+  const sfUndo = proxyActivities<SalesforceActivities>({
+    ...salesforceActivityOptions,
+    retry: compensationRetry,
+    taskQueue: queue('salesforce'),
+  });
+  const sapUndo = proxyActivities<SapActivities>({
+    ...sapActivityOptions,
+    retry: compensationRetry,
+    taskQueue: queue('sap'),
+  });
+  const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
+
+  let step: CustomerCreationStep = 'validating';
+  setHandler(getStepQuery, () => step);
+  const enter = (next: CustomerCreationStep) => {
+    step = next;
+    upsertSearchAttributes([{ key: IntegrationStep, value: next }]);
+  };
+  const webUiUrl = input.temporalUiUrl
+    ? `${input.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(info.namespace)}/workflows/${encodeURIComponent(info.workflowId)}/${info.runId}/history`
+    : undefined;
+  const alert = (severity: 'warning' | 'critical', title: string, text: string, failureType?: string) =>
+    ops.sendAlert({
+      severity,
+      title,
+      text,
+      workflowId: info.workflowId,
+      runId: info.runId,
+      webUiUrl,
+      failureType,
+    });
+
+  // The API validated already; a run started from the CLI or the Web UI may not have been.
+  const parsed = customerSchema.safeParse(input.customer);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `invalid customer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    });
+  }
+  const customer = parsed.data;
+  const reference = customer.reference;
+  const match = toSapCustomerMatch(customer);
+
+  /** Each undo reports whether it found something to undo (a lost create may have created nothing). */
+  const undos: { name: string; run: () => Promise<boolean> }[] = [];
+  let salesforceId: string | undefined;
+  let sapCustomerNumber: string | undefined;
+  let salesforceAccountCreated = false;
+  let sapCustomerCreated = false;
+  let failedStep: CustomerCreationStep = 'validating';
+
+  try {
+    enter('salesforce-account');
+    failedStep = step;
+    const existingAccount = await sf.findAccountByReference({ reference });
+    if (!existingAccount) {
+      undos.unshift({
+        name: 'delete the Salesforce Account',
+        run: async () => (await sfUndo.deleteAccount({ accountId: salesforceId, reference })).deleted,
+      });
+    }
+    const account = await sf.upsertAccount({ reference, fields: toSalesforceAccount(customer) });
+    salesforceId = account.id;
+    salesforceAccountCreated = !existingAccount;
+    upsertSearchAttributes([{ key: SalesforceId, value: salesforceId }]);
+
+    enter('sap-customer');
+    failedStep = step;
+    if (existingAccount?.sapCustomerNumber) {
+      // A previous integration already linked this Account to an SAP customer.
+      sapCustomerNumber = existingAccount.sapCustomerNumber;
+    } else {
+      const existingCustomer = await sap.findCustomer({ match });
+      if (existingCustomer.customerNumber) {
+        sapCustomerNumber = existingCustomer.customerNumber;
+      } else {
+        undos.unshift({
+          name: 'flag the SAP customer for deletion',
+          run: async () =>
+            (await sapUndo.blockCustomer({ customerNumber: sapCustomerNumber, match })).blocked,
+        });
+        const created = await sap.createCustomer({ customer, match });
+        sapCustomerNumber = created.customerNumber;
+        sapCustomerCreated = true;
+      }
+    }
+    upsertSearchAttributes([{ key: SapCustomerNumber, value: sapCustomerNumber }]);
+
+    enter('salesforce-writeback');
+    failedStep = step;
+    await sf.setAccountSapCustomerNumber({ accountId: salesforceId, sapCustomerNumber });
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const cause = failureSummary(err);
+    enter('compensating');
+    const undone: string[] = [];
+    const notUndone: string[] = [];
+    await CancellationScope.nonCancellable(async () => {
+      for (const undo of undos) {
+        try {
+          if (await undo.run()) undone.push(undo.name);
+        } catch (undoErr) {
+          log.error('compensation failed', { compensation: undo.name, error: failureSummary(undoErr) });
+          notUndone.push(undo.name);
+        }
+      }
+      const summary = `${cancelled ? 'cancelled' : `failed at ${failedStep}: ${cause.message}`}. Undone: ${undone.join(', ') || 'nothing'}${notUndone.length ? `. NOT undone (needs an operator): ${notUndone.join(', ')}` : ''}`;
+      await alert(
+        notUndone.length ? 'critical' : 'warning',
+        `Customer ${reference} was not created`,
+        summary,
+        cancelled ? 'Cancelled' : cause.type,
+      ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+    });
+    enter(cancelled ? 'cancelled' : 'failed');
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({
+      type: cause.type,
+      nonRetryable: true,
+      message: `customer ${reference} was not created: ${cause.message}`,
+      details: [{ failedStep, undone, notUndone, salesforceId, sapCustomerNumber }],
+      cause: err as Error,
+    });
+  }
+
+  enter('notification');
+  const event = toCustomerCreatedEvent(customer, { salesforceAccountId: salesforceId, sapCustomerNumber });
+  const occurredAt = new Date().toISOString(); // workflow time: fixed in history, so retries send the same body
+  const deliveries = await publishEvent(
+    queue('webhooks'),
+    { sourceKey: info.workflowId, type: event.type, data: event.data, occurredAt },
+    input.notificationRetry,
+  );
+  const failed = deliveries.filter((d) => d.status === 'failed');
+  const notification: NotificationOutcome = {
+    status: deliveries.length === 0 ? 'no-subscribers' : failed.length ? 'failed' : 'delivered',
+    eventType: event.type,
+    occurredAt,
+    deliveries,
+  };
+  if (failed.length) {
+    await alert(
+      'warning',
+      `customer.created for ${reference} was not delivered`,
+      `The customer exists (Salesforce ${salesforceId}, SAP ${sapCustomerNumber}) but ${failed
+        .map((d) => `${d.subscriber} (${d.error?.type}: ${d.error?.message})`)
+        .join(', ')} did not accept the event. Redrive with POST /v1/runs/${info.workflowId}/redrive.`,
+      failed[0]?.error?.type,
+    ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+  }
+  enter('completed');
+  return { salesforceId, sapCustomerNumber, salesforceAccountCreated, sapCustomerCreated, notification };
+}

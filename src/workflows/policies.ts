@@ -1,0 +1,63 @@
+import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { nonRetryableErrorTypes } from '../domain/error-types';
+
+/**
+ * Retry and timeout policies, one per system, beside the proxies that use them. Business rejections
+ * are non-retryable by type; everything else backs off exponentially up to a cap.
+ */
+const nonRetryable = [...nonRetryableErrorTypes];
+
+export const salesforceActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: nonRetryable,
+  },
+};
+
+export const sapActivityOptions: ActivityOptions = {
+  // Long enough for BAPI + commit on a slow system (each SOAP call has its own 30 s client timeout).
+  startToCloseTimeout: '90s',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '60s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: nonRetryable,
+  },
+};
+
+/** Compensations must eventually run: more attempts, slower cap. */
+export const compensationRetry: RetryPolicy = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '2m',
+  maximumAttempts: 30,
+  nonRetryableErrorTypes: nonRetryable,
+};
+
+export const webhookActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  // Standard Webhooks receivers are retried over hours: 5 s doubling to 10 min, 20 attempts ≈ 2.5 h.
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: nonRetryable,
+  },
+};
+
+export const alertActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: nonRetryable,
+  },
+};

@@ -1,0 +1,53 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { WebhookActivities } from '../activities/webhooks/activities';
+import type { DeliveryOutcome } from './customer-creation.messages';
+import { failureSummary } from './failures';
+import type { NotificationRetry } from './customer-creation.messages';
+import { webhookActivityOptions } from './policies';
+
+export interface PublishInput {
+  sourceKey: string;
+  type: string;
+  data: Record<string, unknown>;
+  occurredAt: string;
+  /** Limit to these subscribers (a redrive of the failed ones); default: all subscribed to `type`. */
+  subscribers?: string[];
+}
+
+/**
+ * Delivers one event to every subscriber in parallel, one activity per subscriber, and reports each
+ * outcome instead of throwing: a subscriber that is down must not undo what the flow did.
+ */
+export async function publishEvent(
+  taskQueue: string,
+  input: PublishInput,
+  retry: NotificationRetry = {},
+): Promise<DeliveryOutcome[]> {
+  const hooks = proxyActivities<WebhookActivities>({
+    ...webhookActivityOptions,
+    taskQueue,
+    retry: { ...webhookActivityOptions.retry, ...retry },
+  });
+  const subscribers = input.subscribers ?? (await hooks.listSubscribers({ type: input.type }));
+  const outcomes = await Promise.allSettled(
+    subscribers.map((subscriber) =>
+      hooks.deliverWebhook({
+        subscriber,
+        sourceKey: input.sourceKey,
+        type: input.type,
+        data: input.data,
+        occurredAt: input.occurredAt,
+      }),
+    ),
+  );
+  return outcomes.map((o, i): DeliveryOutcome =>
+    o.status === 'fulfilled'
+      ? {
+          subscriber: subscribers[i]!,
+          status: 'delivered',
+          webhookId: o.value.webhookId,
+          attempts: o.value.attempts,
+        }
+      : { subscriber: subscribers[i]!, status: 'failed', error: failureSummary(o.reason) },
+  );
+}

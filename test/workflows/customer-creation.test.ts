@@ -1,0 +1,325 @@
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerSchema } from '../../src/domain/customer';
+import type { CustomerInput } from '../../src/domain/customer';
+import type { customerCreation } from '../../src/workflows/customer-creation';
+import { customerCreationStartOptions } from '../../src/workflows/customer-creation.messages';
+import type { CustomerCreationInput } from '../../src/workflows/customer-creation.messages';
+import { getStepQuery } from '../../src/workflows/common.messages';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { startIntegrationEnvironment } from '../support/environment';
+import type { IntegrationEnvironment } from '../support/environment';
+import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
+import type { TemporalTestContext } from '../support/temporal';
+
+function customerFor(label: string, overrides: Partial<CustomerInput> = {}) {
+  const ref = uniquePrefix(label);
+  return customerSchema.parse({
+    reference: ref,
+    firstName: 'Ada',
+    lastName: 'Lovelace',
+    email: 'ada@example.com',
+    phone: '+44 20 7946 0958',
+    // The company name carries the unique part so SAP's check-before-create never matches another test.
+    company: `Engines ${ref.slice(-8)}`,
+    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+    ...overrides,
+  });
+}
+
+describe('customerCreation saga on a real Temporal server, real clients, simulators', () => {
+  let t: TemporalTestContext;
+  let env: IntegrationEnvironment;
+
+  beforeAll(async () => {
+    t = await connectTemporal();
+    env = await startIntegrationEnvironment(t);
+  });
+  afterAll(async () => {
+    await env?.stop();
+    await t?.close();
+  });
+
+  async function run(
+    prefix: string,
+    customer: ReturnType<typeof customerFor>,
+    extra: Partial<CustomerCreationInput> = {},
+  ) {
+    return t.client.workflow.start<typeof customerCreation>('customerCreation', {
+      ...customerCreationStartOptions(customer, taskQueueName(prefix, coordinatorQueue)),
+      args: [{ customer, temporalUiUrl: 'http://127.0.0.1:8233', ...extra }],
+    });
+  }
+  const accountsFor = (reference: string) =>
+    env.salesforce.records('Account').filter((a) => a.Integration_Id__c === reference);
+  const sapCustomersNamed = (name: string) => env.sap.customers().filter((c) => c.NAME1 === name);
+
+  it('creates the Account and the SAP customer, links them, and publishes one signed customer.created', async () => {
+    const prefix = uniquePrefix('happy');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('happy');
+      const handle = await run(prefix, customer);
+      const result = await handle.result();
+
+      expect(result).toMatchObject({
+        salesforceId: expect.stringMatching(/^001[A-Za-z0-9]{15}$/),
+        sapCustomerNumber: expect.stringMatching(/^\d{10}$/),
+        salesforceAccountCreated: true,
+        sapCustomerCreated: true,
+        notification: { status: 'delivered', eventType: 'customer.created' },
+      });
+      const [account, ...moreAccounts] = accountsFor(customer.reference);
+      expect(moreAccounts).toHaveLength(0);
+      expect(account).toMatchObject({
+        Id: result.salesforceId,
+        Name: customer.company,
+        SAP_Customer_Number__c: result.sapCustomerNumber,
+        BillingCountry: 'GB',
+      });
+      const sapCustomer = env.sap.customer(result.sapCustomerNumber);
+      expect(sapCustomer).toMatchObject({
+        NAME1: customer.company,
+        NAME2: 'Ada Lovelace',
+        LAND1: 'GB',
+        PSTLZ: 'SW1Y 4JH',
+        LOEVM: '',
+      });
+
+      const delivery = await env.webhooks.waitFor(
+        (d) => d.type === 'customer.created' && (d.body as any)?.data?.reference === customer.reference,
+      );
+      expect(delivery.verified).toBe(true);
+      expect(delivery.duplicate).toBe(false);
+      expect(JSON.parse(delivery.rawBody)).toMatchObject({
+        type: 'customer.created',
+        data: { salesforceAccountId: result.salesforceId, sapCustomerNumber: result.sapCustomerNumber },
+      });
+
+      // Operators find the run by business key and by either system's id.
+      const query = `IntegrationFlow = 'customer-creation' AND BusinessKey = '${customer.reference}' AND SalesforceId = '${result.salesforceId}' AND SapCustomerNumber = '${result.sapCustomerNumber}'`;
+      const found = await waitFor('the run in visibility', async () => {
+        const ids: string[] = [];
+        for await (const wf of t.client.workflow.list({ query })) ids.push(wf.workflowId);
+        return ids.length ? ids : undefined;
+      });
+      expect(found).toEqual([handle.workflowId]);
+
+      if (process.env.RECORD_HISTORY === '1') {
+        const file = resolve(__dirname, '../histories/customer-creation-happy-path.json');
+        writeFileSync(file, historyToJSON(await handle.fetchHistory()) + '\n');
+      }
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('rides out SAP 500s, a Salesforce row lock, an expired session and a 429 with Retry-After, with no duplicates', async () => {
+    const prefix = uniquePrefix('transient');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('transient');
+      env.salesforce.expireSessions();
+      env.salesforce.core.faults.failNext('unable-to-lock-row', 1, { operation: 'upsert' });
+      env.sap.core.faults.failNext('system-failure', 2, { operation: 'BAPI_CUSTOMER_CREATEFROMDATA1' });
+      env.webhooks.core.faults.failNext(
+        'rate-limit',
+        1,
+        { operation: 'customer.created' },
+        { retryAfterSeconds: 1 },
+      );
+      const tokensBefore = env.salesforce.tokensIssued().length;
+
+      const handle = await run(prefix, customer);
+      const result = await handle.result();
+
+      expect(result.notification.status).toBe('delivered');
+      expect(result.notification.deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2 });
+      expect(accountsFor(customer.reference)).toHaveLength(1);
+      expect(sapCustomersNamed(customer.company!)).toHaveLength(1);
+      const accepted = env.webhooks
+        .deliveries({ type: 'customer.created' })
+        .filter((d) => (d.body as any)?.data?.reference === customer.reference && d.status < 300);
+      expect(accepted).toHaveLength(1);
+      expect(env.salesforce.tokensIssued().length).toBeGreaterThan(tokensBefore);
+
+      const history = await handle.fetchHistory();
+      const attemptsByType = Object.fromEntries(
+        history
+          .events!.filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => {
+            const scheduledId = e.eventId!.toString();
+            const started = history.events!.find(
+              (s) => s.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduledId,
+            );
+            return [
+              e.activityTaskScheduledEventAttributes!.activityType!.name!,
+              started?.activityTaskStartedEventAttributes?.attempt,
+            ];
+          }),
+      );
+      expect(attemptsByType).toMatchObject({ upsertAccount: 2, createCustomer: 3, deliverWebhook: 2 });
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('when SAP rejects the customer, the Account this run created is deleted, the run fails with SAP’s message and an alert is posted', async () => {
+    const prefix = uniquePrefix('sapfail');
+    const workers = await env.startWorkers(prefix);
+    try {
+      // A country the SAP system has not configured: a business error in RETURN, not a fault.
+      const customer = customerFor('sapfail', {
+        address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
+      });
+      const handle = await run(prefix, customer);
+      const error = await handle.result().catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const failure = (error as WorkflowFailedError).cause as ApplicationFailure;
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure.type).toBe('SapBusinessError');
+      expect(failure.message).toMatch(
+        /^customer .* was not created: SAP BAPI_CUSTOMER_CREATEFROMDATA1 rejected the request: .*IS/,
+      );
+      expect(failure.cause).toBeInstanceOf(ActivityFailure);
+      expect((failure.cause as ActivityFailure).cause).toBeInstanceOf(ApplicationFailure);
+      expect(((failure.cause as ActivityFailure).cause as ApplicationFailure).type).toBe('SapBusinessError');
+      expect(failure.details?.[0]).toMatchObject({
+        failedStep: 'sap-customer',
+        undone: ['delete the Salesforce Account'],
+        notUndone: [],
+      });
+
+      expect(accountsFor(customer.reference)).toHaveLength(0);
+      expect(sapCustomersNamed(customer.company!)).toHaveLength(0);
+      const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
+      expect(alert?.body).toMatchObject({
+        metadata: { severity: 'warning', failureType: 'SapBusinessError' },
+      });
+      expect(alert?.body.blocks[0].text.text).toContain('Undone: delete the Salesforce Account');
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('never deletes an Account that existed before the run, even when SAP rejects the customer', async () => {
+    const prefix = uniquePrefix('preexist');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('preexist', {
+        address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
+      });
+      const [existingId] = env.salesforce.seed('Account', {
+        Name: 'Existing Ltd',
+        Integration_Id__c: customer.reference,
+      });
+      const handle = await run(prefix, customer);
+      const error = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+      expect((error.cause as ApplicationFailure).type).toBe('SapBusinessError');
+      expect((error.cause as ApplicationFailure).details?.[0]).toMatchObject({ undone: [] });
+      expect(accountsFor(customer.reference).map((a) => a.Id)).toEqual([existingId]);
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('completes with no duplicates when the worker stops after the CRM step and another worker takes over', async () => {
+    const prefix = uniquePrefix('failover');
+    const customer = customerFor('failover');
+    // SAP answers the lookup slowly, so worker A is stopped while the run is in the SAP step.
+    env.sap.core.faults.failNext('timeout', 1, { operation: 'BAPI_CUSTOMER_FIND' }, { delayMs: 1500 });
+    const workerA = await env.startWorkers(prefix, 'worker-a');
+    const handle = await run(prefix, customer);
+    await waitFor(
+      'the run to reach the SAP step',
+      async () => (await handle.query(getStepQuery)) === 'sap-customer',
+    );
+    await workerA.stop();
+
+    const workerB = await env.startWorkers(prefix, 'worker-b');
+    try {
+      const result = await handle.result();
+      expect(result).toMatchObject({ salesforceAccountCreated: true, sapCustomerCreated: true });
+      expect(accountsFor(customer.reference)).toHaveLength(1);
+      expect(sapCustomersNamed(customer.company!)).toHaveLength(1);
+
+      const history = await handle.fetchHistory();
+      const startedBy = (type: string) => {
+        const scheduled = history.events!.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type,
+        );
+        return history.events!.find(
+          (e) =>
+            e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() ===
+            scheduled?.eventId?.toString(),
+        )?.activityTaskStartedEventAttributes?.identity;
+      };
+      expect(startedBy('upsertAccount')).toBe('worker-a');
+      expect(startedBy('createCustomer')).toBe('worker-b');
+    } finally {
+      await workerB.stop();
+    }
+  });
+
+  it('cancelling the run during the SAP step undoes the Account and leaves no live SAP customer', async () => {
+    const prefix = uniquePrefix('cancel');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('cancel');
+      env.sap.core.faults.failNext(
+        'timeout',
+        1,
+        { operation: 'BAPI_CUSTOMER_CREATEFROMDATA1' },
+        { delayMs: 1500 },
+      );
+      const handle = await run(prefix, customer);
+      await waitFor(
+        'the SAP create to be in flight',
+        () =>
+          env.sap.core.requests.list({ operation: 'BAPI_CUSTOMER_FIND' }).length > 0 &&
+          handle.query(getStepQuery).then((s) => s === 'sap-customer'),
+      );
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+
+      expect(accountsFor(customer.reference)).toHaveLength(0);
+      const sapCustomers = sapCustomersNamed(customer.company!);
+      expect(sapCustomers.every((c) => c.LOEVM === 'X' && c.AUFSD === '01')).toBe(true);
+      const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
+      expect(alert?.body.metadata.failureType).toBe('Cancelled');
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('a notification that fails past its retry budget leaves the customer in place, reports it and alerts', async () => {
+    const prefix = uniquePrefix('notify');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('notify');
+      env.webhooks.core.faults.failNext('server-error', 3, { operation: 'customer.created' });
+      const handle = await run(prefix, customer, {
+        notificationRetry: { initialInterval: '100ms', maximumAttempts: 2 },
+      });
+      const result = await handle.result();
+      expect(result.notification).toMatchObject({
+        status: 'failed',
+        deliveries: [{ subscriber: 'consumer', status: 'failed', error: { type: 'SystemUnavailable' } }],
+      });
+      expect(accountsFor(customer.reference)).toHaveLength(1);
+      expect(env.sap.customer(result.sapCustomerNumber)?.LOEVM).toBe('');
+      const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
+      expect(alert?.body.blocks[0].text.text).toContain(`/v1/runs/${handle.workflowId}/redrive`);
+    } finally {
+      await workers.stop();
+    }
+  });
+});
