@@ -19,7 +19,10 @@ const whsecSecret = z
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_<base64>');
 
 const webhookSubscriber = z.object({
-  name: z.string().min(1).regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
   url,
   secret: whsecSecret,
   /** Event types this subscriber receives; empty or missing = all. */
@@ -27,19 +30,25 @@ const webhookSubscriber = z.object({
 });
 
 const jsonArray = <T extends z.ZodType>(item: T) =>
-  z.string().transform((raw, ctx) => {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
-      return z.NEVER;
-    }
-  }).pipe(z.array(item));
+  z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item));
 
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envSchema = z.object({
-  TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('integration'),
+  TASK_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('integration'),
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
@@ -53,8 +62,14 @@ export const envSchema = z.object({
   /** With a username and password the password grant is used (it returns a refresh token); without, client credentials. */
   SALESFORCE_USERNAME: z.string().optional(),
   SALESFORCE_PASSWORD: z.string().optional(),
-  SALESFORCE_API_VERSION: z.string().regex(/^\d{2}\.0$/, 'like 62.0').default('62.0'),
-  SALESFORCE_CALL_CLIENT: z.string().regex(/^[A-Za-z0-9_-]+$/).default('integration-coordinator'),
+  SALESFORCE_API_VERSION: z
+    .string()
+    .regex(/^\d{2}\.0$/, 'like 62.0')
+    .default('62.0'),
+  SALESFORCE_CALL_CLIENT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('integration-coordinator'),
   SALESFORCE_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
 
   SAP_WSDL_PATH: z.string().default(resolve(__dirname, '../wsdl/sap/rfc-functions.wsdl')),
@@ -65,7 +80,10 @@ export const envSchema = z.object({
   SAP_SALES_ORG: z.string().length(4).default('1000'),
   SAP_DISTRIBUTION_CHANNEL: z.string().length(2).default('10'),
   SAP_DIVISION: z.string().length(2).default('00'),
-  SAP_REFERENCE_CUSTOMER: z.string().regex(/^\d{1,10}$/).default('0000100000'),
+  SAP_REFERENCE_CUSTOMER: z
+    .string()
+    .regex(/^\d{1,10}$/)
+    .default('0000100000'),
   SAP_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
 
   WEBHOOK_SUBSCRIBERS: jsonArray(webhookSubscriber).default([

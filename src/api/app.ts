@@ -7,8 +7,12 @@ import type { connectivityCheck } from '../workflows/connectivity-check';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
 import { bearerAuth } from './auth';
-import { errorHandler, HttpError } from './errors';
-import { describeRun } from './runs';
+import { errorHandler } from './errors';
+import { openApiDocument } from './openapi';
+import { registerCustomerRoutes } from './customers';
+import { registerRunRoutes } from './runs-routes';
+import { statusUrl } from './runs';
+import type { NotificationRetry } from '../workflows/customer-creation.messages';
 
 export interface ApiSettings {
   apiToken: string;
@@ -16,6 +20,8 @@ export interface ApiSettings {
   temporalUiUrl: string;
   /** What `POST /v1/connectivity-checks` probes when the body names no targets. */
   connectivityTargets: ConnectivityTarget[];
+  /** Override of the customer.created delivery retry budget (tests, demos); default: the workflow's. */
+  notificationRetry?: NotificationRetry;
 }
 
 export interface AppDeps {
@@ -44,6 +50,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
 
+  const openapi = openApiDocument();
+  app.get('/openapi.json', async () => openapi);
+
   app.get('/healthz', async (_req, reply) => {
     try {
       await client.connection.withDeadline(Date.now() + 2_000, () =>
@@ -71,27 +80,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       });
       return reply
         .code(202)
-        .send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/v1/runs/${encodeURIComponent(workflowId)}` });
+        .send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: statusUrl(workflowId) });
     });
 
-    v1.get('/v1/runs/:workflowId', async (req) => {
-      const { workflowId } = req.params as { workflowId: string };
-      return describeRun(client, settings.temporalUiUrl, workflowId);
-    });
-
-    v1.post('/v1/runs/:workflowId/cancel', async (req, reply) => {
-      const { workflowId } = req.params as { workflowId: string };
-      const handle = client.workflow.getHandle(workflowId);
-      const d = await handle.describe();
-      if (d.status.name !== 'RUNNING') {
-        throw new HttpError(409, 'not_running', `the run is ${d.status.name}, not RUNNING`);
-      }
-      await handle.cancel();
-      return reply.code(202).send({ workflowId, runId: d.runId, cancelRequested: true });
+    registerRunRoutes(v1, client, settings.temporalUiUrl);
+    registerCustomerRoutes(v1, client, {
+      workflowQueue,
+      temporalUiUrl: settings.temporalUiUrl,
+      notificationRetry: settings.notificationRetry,
     });
   });
 
   return app;
 }
-
-export { HttpError };

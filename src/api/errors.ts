@@ -28,7 +28,9 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     return;
   }
   if (err instanceof ZodError) {
-    void reply.code(400).send({ error: 'invalid_request', message: 'the request is invalid', details: zodIssues(err) });
+    void reply
+      .code(400)
+      .send({ error: 'invalid_request', message: 'the request is invalid', details: zodIssues(err) });
     return;
   }
   if (err instanceof WorkflowNotFoundError) {
@@ -41,7 +43,9 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   }
   const fastifyErr = err as FastifyError;
   if (fastifyErr.statusCode && fastifyErr.statusCode < 500) {
-    void reply.code(fastifyErr.statusCode).send({ error: fastifyErr.code ?? 'bad_request', message: err.message });
+    void reply
+      .code(fastifyErr.statusCode)
+      .send({ error: fastifyErr.code ?? 'bad_request', message: err.message });
     return;
   }
   req.log.error({ err }, 'request failed');

@@ -2,7 +2,23 @@ import { ApplicationFailure, TemporalFailure, WorkflowFailedError } from '@tempo
 import type { Client } from '@temporalio/client';
 import { getStepQuery } from '../workflows/common.messages';
 
-export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELED' | 'TERMINATED' | 'TIMED_OUT' | 'CONTINUED_AS_NEW' | 'UNKNOWN';
+export const statusUrl = (workflowId: string) => `/v1/runs/${encodeURIComponent(workflowId)}`;
+
+/** Temporal's own status names (its proto spells CANCELED with one L; the TS SDK says CANCELLED). */
+export function normaliseStatus(name: string | undefined): RunStatus {
+  if (name === 'CANCELLED') return 'CANCELED';
+  return (name ?? 'UNKNOWN') as RunStatus;
+}
+
+export type RunStatus =
+  | 'RUNNING'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELED'
+  | 'TERMINATED'
+  | 'TIMED_OUT'
+  | 'CONTINUED_AS_NEW'
+  | 'UNKNOWN';
 
 export interface RunView {
   workflowId: string;
@@ -38,7 +54,7 @@ export function describeFailure(err: unknown): { type: string; message: string; 
 export async function describeRun(client: Client, uiBase: string, workflowId: string): Promise<RunView> {
   const handle = client.workflow.getHandle(workflowId);
   const d = await handle.describe();
-  const status = (d.status.name ?? 'UNKNOWN') as RunStatus;
+  const status = normaliseStatus(d.status.name);
   const view: RunView = {
     workflowId,
     runId: d.runId,

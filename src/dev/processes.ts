@@ -25,7 +25,8 @@ export function startProcess(
       buffer += chunk.toString();
       const lines = buffer.split('\n');
       buffer = lines.pop() ?? '';
-      for (const line of lines) if (!options.quiet || /error|fail|panic/i.test(line)) out.write(`${prefix(line)}\n`);
+      for (const line of lines)
+        if (!options.quiet || /error|fail|panic/i.test(line)) out.write(`${prefix(line)}\n`);
     });
   };
   pipe(child.stdout, process.stdout);
@@ -68,7 +69,11 @@ export async function assertPortFree(host: string, port: number, what: string): 
   });
 }
 
-export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;

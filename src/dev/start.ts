@@ -39,7 +39,8 @@ async function main(): Promise<void> {
     [simPorts.webhook, 'webhook consumer simulator, SIM_WEBHOOK_PORT'],
     [simPorts.inventory, 'inventory simulator, SIM_INVENTORY_PORT'],
   ];
-  if (!config.TEMPORAL_DEV_HEADLESS) ports.push([config.TEMPORAL_DEV_UI_PORT, 'Temporal Web UI, TEMPORAL_DEV_UI_PORT']);
+  if (!config.TEMPORAL_DEV_HEADLESS)
+    ports.push([config.TEMPORAL_DEV_UI_PORT, 'Temporal Web UI, TEMPORAL_DEV_UI_PORT']);
   for (const [port, what] of ports) await assertPortFree(host, port, what);
 
   const children: ManagedProcess[] = [];
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stopAll(0));
   // Last resort if the launcher itself crashes: no orphaned children.
   process.once('exit', () => {
-    for (const p of children) if (p.child.pid && p.child.exitCode === null) process.kill(-p.child.pid, 'SIGKILL');
+    for (const p of children)
+      if (p.child.pid && p.child.exitCode === null) process.kill(-p.child.pid, 'SIGKILL');
   });
   const watch = (p: ManagedProcess) =>
     void p.exited.then((code) => {
@@ -78,11 +80,16 @@ async function main(): Promise<void> {
   const dbFile = resolve(root, config.TEMPORAL_DEV_DB_FILE);
   mkdirSync(dirname(dbFile), { recursive: true });
   const temporalArgs = [
-    'server', 'start-dev',
-    '--ip', host,
-    '--port', String(config.TEMPORAL_DEV_PORT),
-    '--db-filename', dbFile,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    host,
+    '--port',
+    String(config.TEMPORAL_DEV_PORT),
+    '--db-filename',
+    dbFile,
+    '--log-level',
+    'warn',
     ...(config.TEMPORAL_DEV_HEADLESS ? ['--headless'] : ['--ui-port', String(config.TEMPORAL_DEV_UI_PORT)]),
     ...allSearchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
   ];
@@ -125,10 +132,15 @@ async function main(): Promise<void> {
     watch(p);
   }
   const apiUrl = `http://${config.API_HOST}:${config.API_PORT}`;
-  await waitUntil('the simulators', async () => {
-    for (const port of Object.values(simPorts)) if (!(await httpOk(`http://${host}:${port}/__admin/faults`))) return false;
-    return true;
-  }, 30_000);
+  await waitUntil(
+    'the simulators',
+    async () => {
+      for (const port of Object.values(simPorts))
+        if (!(await httpOk(`http://${host}:${port}/__admin/faults`))) return false;
+      return true;
+    },
+    30_000,
+  );
   await waitUntil('the API', async () => (await fetch(`${apiUrl}/healthz`)).status === 200, 30_000);
 
   const ui = config.TEMPORAL_DEV_HEADLESS ? '(headless)' : `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`;

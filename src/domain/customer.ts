@@ -15,7 +15,11 @@ const text = (field: string, max: number) =>
     .string()
     .trim()
     .min(1, `${field} must not be empty`)
-    .refine((s) => charLength(s) <= max, `${field} must be at most ${max} characters (SAP field length)`);
+    .refine((s) => charLength(s) <= max, `${field} must be at most ${max} characters (SAP field length)`)
+    .meta({
+      maxLength: max,
+      description: `at most ${max} characters (SAP field length); longer values are rejected`,
+    });
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
 /** CLDR region codes that name no country (unknown region, EU, UN, eurozone, outlying Oceania). */
@@ -34,16 +38,17 @@ export function toE164(raw: string): string | undefined {
   return /^\+[1-9]\d{6,14}$/.test(s) ? s : undefined;
 }
 
-const phone = z
-  .string()
-  .transform((raw, ctx) => {
-    const e164 = toE164(raw);
-    if (!e164) {
-      ctx.addIssue({ code: 'custom', message: 'phone must be an international number with its country code, e.g. +44 20 7946 0958' });
-      return z.NEVER;
-    }
-    return e164;
-  });
+const phone = z.string().transform((raw, ctx) => {
+  const e164 = toE164(raw);
+  if (!e164) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'phone must be an international number with its country code, e.g. +44 20 7946 0958',
+    });
+    return z.NEVER;
+  }
+  return e164;
+});
 
 export const addressSchema = z
   .object({

@@ -38,7 +38,10 @@ export function buildActivities(config: Config): Partial<Record<SystemQueue, obj
         referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
       },
     }),
-    webhooks: createWebhookActivities({ subscribers: config.WEBHOOK_SUBSCRIBERS, timeoutMs: config.WEBHOOK_TIMEOUT_MS }),
+    webhooks: createWebhookActivities({
+      subscribers: config.WEBHOOK_SUBSCRIBERS,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    }),
     ops: { ...createOpsActivities(), ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }) },
   };
 }

@@ -7,7 +7,9 @@ import type { SystemQueue } from '../workflows/task-queues';
 
 // Point the bundler at the source file when running from TypeScript (tsx, vitest), at the build otherwise.
 const workflowsDir = resolve(__dirname, '../workflows');
-export const workflowsPath = existsSync(`${workflowsDir}/index.ts`) ? `${workflowsDir}/index.ts` : `${workflowsDir}/index.js`;
+export const workflowsPath = existsSync(`${workflowsDir}/index.ts`)
+  ? `${workflowsDir}/index.ts`
+  : `${workflowsDir}/index.js`;
 
 export interface QueueTuning {
   /** Server-side limit for the whole task queue, across every worker: the system's quota. */

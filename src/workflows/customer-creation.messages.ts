@@ -1,4 +1,4 @@
-import type { TypedSearchAttributes } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { Customer } from '../domain/customer';
 import { BusinessKey, IntegrationFlow } from './search-attributes';
 
@@ -36,6 +36,8 @@ export interface NotificationOutcome {
   eventType: 'customer.created';
   occurredAt: string;
   deliveries: DeliveryOutcome[];
+  /** The event as published, so a redrive sends the same body under the same webhook-id. */
+  data?: Record<string, unknown>;
 }
 
 export interface CustomerCreationResult {
@@ -67,7 +69,7 @@ export function customerCreationStartOptions(customer: Customer, taskQueue: stri
     typedSearchAttributes: [
       { key: IntegrationFlow, value: 'customer-creation' },
       { key: BusinessKey, value: customer.reference },
-    ] as ConstructorParameters<typeof TypedSearchAttributes>[0],
+    ] as SearchAttributePair[],
     staticSummary: `Create customer ${customer.reference} in Salesforce and SAP`,
   };
 }

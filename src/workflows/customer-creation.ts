@@ -199,6 +199,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     eventType: event.type,
     occurredAt,
     deliveries,
+    data: event.data,
   };
   if (failed.length) {
     await alert(

@@ -12,6 +12,8 @@ export const IntegrationStep = defineSearchAttributeKey('IntegrationStep', Searc
 export const SalesforceId = defineSearchAttributeKey('SalesforceId', SearchAttributeType.KEYWORD);
 export const SapCustomerNumber = defineSearchAttributeKey('SapCustomerNumber', SearchAttributeType.KEYWORD);
 export const SapOrderNumber = defineSearchAttributeKey('SapOrderNumber', SearchAttributeType.KEYWORD);
+/** The caller's Idempotency-Key of the request that started the run (API idempotency). */
+export const IdempotencyKey = defineSearchAttributeKey('IdempotencyKey', SearchAttributeType.KEYWORD);
 
 export const allSearchAttributes = [
   IntegrationFlow,
@@ -20,4 +22,5 @@ export const allSearchAttributes = [
   SalesforceId,
   SapCustomerNumber,
   SapOrderNumber,
+  IdempotencyKey,
 ] as const;

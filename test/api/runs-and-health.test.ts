@@ -41,7 +41,10 @@ describe('API: health, starting a run and reading its status', () => {
   });
 
   it('GET /healthz answers 503 when Temporal cannot be reached', async () => {
-    const deadClient = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }), namespace: 'default' });
+    const deadClient = new Client({
+      connection: Connection.lazy({ address: '127.0.0.1:1' }),
+      namespace: 'default',
+    });
     const down = await startApi(deadClient, { taskQueuePrefix: prefix });
     try {
       const res = await down.call('GET', '/healthz');
@@ -88,7 +91,10 @@ describe('API: health, starting a run and reading its status', () => {
   });
 
   it('answers 400 with every field error for an invalid body, and starts nothing', async () => {
-    const res = await api.call('POST', '/v1/connectivity-checks', { targets: [{ system: '', url: 'ftp://x' }], extra: 1 });
+    const res = await api.call('POST', '/v1/connectivity-checks', {
+      targets: [{ system: '', url: 'ftp://x' }],
+      extra: 1,
+    });
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { path: string }) => d.path).sort()).toEqual(
       ['(body)', 'targets.0.system', 'targets.0.url'].sort(),

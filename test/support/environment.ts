@@ -22,7 +22,10 @@ export interface IntegrationEnvironment {
   webhooks: WebhookConsumerSimulator;
   alerts: Awaited<ReturnType<typeof startRecorder>>;
   /** Starts the coordinator's real workers (real clients, real activities) against the simulators. */
-  startWorkers(prefix: string, identity?: string): Promise<{ set: WorkerSet; running: Promise<void>; stop(): Promise<void> }>;
+  startWorkers(
+    prefix: string,
+    identity?: string,
+  ): Promise<{ set: WorkerSet; running: Promise<void>; stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 

@@ -9,7 +9,10 @@ describe('configuration', () => {
     expect(config.SALESFORCE_LOGIN_URL).toBe('http://127.0.0.1:4010');
     expect(config.SAP_ENDPOINT).toBe('http://127.0.0.1:4020/sap/bc/soap/rfc');
     expect(config.WEBHOOK_SUBSCRIBERS[0]?.url).toBe('http://127.0.0.1:4030/hooks/default');
-    expect(config.temporal).toEqual({ namespace: 'default', connectionOptions: { address: '127.0.0.1:7233' } });
+    expect(config.temporal).toEqual({
+      namespace: 'default',
+      connectionOptions: { address: '127.0.0.1:7233' },
+    });
   });
 
   it('names every missing or invalid variable in one error', () => {
@@ -42,7 +45,9 @@ describe('configuration', () => {
   });
 
   it('rejects a subscriber list that is not JSON', () => {
-    expect(() => loadConfig({ ...valid, WEBHOOK_SUBSCRIBERS: 'http://x' })).toThrow(/WEBHOOK_SUBSCRIBERS: must be a JSON array/);
+    expect(() => loadConfig({ ...valid, WEBHOOK_SUBSCRIBERS: 'http://x' })).toThrow(
+      /WEBHOOK_SUBSCRIBERS: must be a JSON array/,
+    );
   });
 
   it('takes the Temporal connection from Temporal’s own variables', () => {

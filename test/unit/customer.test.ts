@@ -103,7 +103,13 @@ describe('customer schema', () => {
   });
 
   it('reports every missing required field', () => {
-    expect(Object.keys(issues({})).sort()).toEqual(['address', 'email', 'firstName', 'lastName', 'reference']);
+    expect(Object.keys(issues({})).sort()).toEqual([
+      'address',
+      'email',
+      'firstName',
+      'lastName',
+      'reference',
+    ]);
   });
 });
 
@@ -170,7 +176,12 @@ describe('mappings', () => {
   });
 
   it('maps to the customer.created event', () => {
-    expect(toCustomerCreatedEvent(customer, { salesforceAccountId: '001000000000001AAA', sapCustomerNumber: '0000100001' })).toEqual({
+    expect(
+      toCustomerCreatedEvent(customer, {
+        salesforceAccountId: '001000000000001AAA',
+        sapCustomerNumber: '0000100001',
+      }),
+    ).toEqual({
       type: 'customer.created',
       data: {
         reference: 'crm-import-42',

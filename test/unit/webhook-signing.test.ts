@@ -14,7 +14,11 @@ describe('Standard Webhooks signing', () => {
   it('is accepted by the independent standardwebhooks implementation', () => {
     const id = webhookIdFor('customer-creation:crm-import-42', 'customer.created');
     const ts = Math.floor(Date.now() / 1000);
-    const body = JSON.stringify({ type: 'customer.created', timestamp: new Date().toISOString(), data: { a: 'é' } });
+    const body = JSON.stringify({
+      type: 'customer.created',
+      timestamp: new Date().toISOString(),
+      data: { a: 'é' },
+    });
     const payload = new Webhook(secret).verify(body, {
       'webhook-id': id,
       'webhook-timestamp': String(ts),
@@ -26,7 +30,9 @@ describe('Standard Webhooks signing', () => {
   it('agrees byte for byte with standardwebhooks’ own signer', () => {
     const when = new Date(1_700_000_000_000);
     const body = '{"type":"x","data":{"n":1}}';
-    expect(signWebhook(secret, 'msg_1', 1_700_000_000, body)).toBe(new Webhook(secret).sign('msg_1', when, body));
+    expect(signWebhook(secret, 'msg_1', 1_700_000_000, body)).toBe(
+      new Webhook(secret).sign('msg_1', when, body),
+    );
   });
 
   it('refuses secrets that are not whsec_ or empty', () => {

@@ -106,7 +106,9 @@ export class FaultInjector {
 
   addRule(input: FaultRuleInput): FaultRule {
     if (!this.knownKinds.includes(input.kind)) {
-      throw new FaultConfigError(`unknown fault kind "${input.kind}"; known kinds: ${this.knownKinds.join(', ')}`);
+      throw new FaultConfigError(
+        `unknown fault kind "${input.kind}"; known kinds: ${this.knownKinds.join(', ')}`,
+      );
     }
     if (input.remaining !== undefined && !(Number.isInteger(input.remaining) && input.remaining > 0)) {
       throw new FaultConfigError('remaining must be a positive integer');
@@ -175,7 +177,8 @@ export class FaultInjector {
   }
 
   decide(ctx: RequestContext): FaultDecision {
-    const delayMs = this.latency.fixedMs + (this.latency.jitterMs > 0 ? this.random() * this.latency.jitterMs : 0);
+    const delayMs =
+      this.latency.fixedMs + (this.latency.jitterMs > 0 ? this.random() * this.latency.jitterMs : 0);
     if (this.outage) return { delayMs, outage: true };
     for (const rule of this.rules) {
       if (!matches(rule.match, ctx)) continue;

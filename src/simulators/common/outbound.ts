@@ -21,7 +21,12 @@ export interface OutboundDelivery {
   body: string;
 }
 
-export function signStandardWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+export function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): string {
   const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
   const sig = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
   return `v1,${sig}`;
@@ -88,7 +93,8 @@ export class OutboundEvents {
         delivery.status = res.status;
         delivery.error = undefined;
         await res.arrayBuffer();
-        if (res.ok || (res.status >= 400 && res.status < 500 && ![408, 409, 429].includes(res.status))) return;
+        if (res.ok || (res.status >= 400 && res.status < 500 && ![408, 409, 429].includes(res.status)))
+          return;
       } catch (err) {
         delivery.error = (err as Error).message;
       }

@@ -136,7 +136,11 @@ export async function applyFaults(
   operation?: string,
 ): Promise<FaultDecision | 'handled'> {
   req.simOperation = operation;
-  const decision = core.faults.decide({ method: req.method, path: req.url.split('?')[0] ?? req.url, operation });
+  const decision = core.faults.decide({
+    method: req.method,
+    path: req.url.split('?')[0] ?? req.url,
+    operation,
+  });
   if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
   if (decision.outage) {
     req.simFault = 'outage';
@@ -155,7 +159,10 @@ export async function applyFaults(
   return decision;
 }
 
-export async function listen(core: SimulatorCore, options: SimulatorListenOptions = {}): Promise<RunningSimulator> {
+export async function listen(
+  core: SimulatorCore,
+  options: SimulatorListenOptions = {},
+): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   try {
     await core.app.listen({ port: options.port ?? 0, host });

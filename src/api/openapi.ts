@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { customerSchema } from '../domain/customer';
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+const started = {
+  type: 'object',
+  required: ['workflowId', 'runId', 'statusUrl'],
+  properties: { workflowId: { type: 'string' }, runId: { type: 'string' }, statusUrl: { type: 'string' } },
+};
+const error = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    details: { description: 'field errors ({path, message}[]) or context' },
+  },
+};
+const run = {
+  type: 'object',
+  required: ['workflowId', 'runId', 'workflowType', 'status', 'startTime', 'webUiUrl'],
+  properties: {
+    workflowId: { type: 'string' },
+    runId: { type: 'string' },
+    workflowType: { type: 'string' },
+    status: {
+      enum: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'TIMED_OUT', 'CONTINUED_AS_NEW'],
+    },
+    step: { type: 'string', description: 'current step while RUNNING' },
+    startTime: { type: 'string', format: 'date-time' },
+    closeTime: { type: 'string', format: 'date-time' },
+    result: { description: 'the workflow result when COMPLETED' },
+    failure: { type: 'object', properties: { type: { type: 'string' }, message: { type: 'string' } } },
+    webUiUrl: { type: 'string', format: 'uri' },
+  },
+};
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } }];
+
+/** The API's OpenAPI 3.1 document; request bodies come from the same zod schemas that validate them. */
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'integration-coordinator',
+      version: '0.1.0',
+      description:
+        'Starts and inspects durable integration runs (Temporal workflows). Every /v1 call needs `Authorization: Bearer <API_TOKEN>`.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: { Customer: json(customerSchema), Started: started, Run: run, Error: error },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': {
+        get: {
+          security: [],
+          summary: 'Liveness and Temporal connection state',
+          responses: { '200': { description: 'connected' }, '503': { description: 'Temporal unreachable' } },
+        },
+      },
+      '/v1/customers': {
+        post: {
+          summary: 'Create a customer in Salesforce and SAP, then announce it (customer-creation saga)',
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', maxLength: 255 },
+              description:
+                'The same key and body return the same run; the same key with another body is 422.',
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Customer' } } },
+          },
+          responses: {
+            '202': {
+              description: 'run started',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+            },
+            '200': {
+              description: 'the same request was already accepted: its run',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+            },
+            '400': errorResponse('invalid body: every field error in details'),
+            '401': errorResponse('missing or wrong token'),
+            '409': errorResponse('the reference already has a run with different data'),
+            '422': errorResponse('Idempotency-Key reused with a different body'),
+          },
+        },
+      },
+      '/v1/runs': {
+        get: {
+          summary: 'List runs (visibility query)',
+          parameters: [
+            { name: 'flow', in: 'query', schema: { type: 'string' } },
+            {
+              name: 'status',
+              in: 'query',
+              schema: {
+                enum: [
+                  'RUNNING',
+                  'COMPLETED',
+                  'FAILED',
+                  'CANCELED',
+                  'TERMINATED',
+                  'TIMED_OUT',
+                  'CONTINUED_AS_NEW',
+                ],
+              },
+            },
+            { name: 'businessKey', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+          ],
+          responses: { '200': { description: 'runs, newest first' } },
+        },
+      },
+      '/v1/runs/{workflowId}': {
+        get: {
+          summary: 'Status, current step, result or failure of a run',
+          parameters: runIdParam,
+          responses: {
+            '200': {
+              description: 'the run',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Run' } } },
+            },
+            '404': errorResponse('no such run'),
+          },
+        },
+      },
+      '/v1/runs/{workflowId}/cancel': {
+        post: {
+          summary: 'Cancel a running run; its compensations run',
+          parameters: runIdParam,
+          responses: {
+            '202': { description: 'cancellation requested' },
+            '404': errorResponse('no such run'),
+            '409': errorResponse('not running'),
+          },
+        },
+      },
+      '/v1/runs/{workflowId}/redrive': {
+        post: {
+          summary:
+            'Restart a failed/cancelled run with its original input, or redeliver the notifications a completed run gave up on',
+          parameters: runIdParam,
+          responses: {
+            '202': { description: 'redrive started' },
+            '409': errorResponse('nothing to redrive'),
+          },
+        },
+      },
+      '/v1/connectivity-checks': {
+        post: {
+          summary: 'Probe every integrated system from the workers',
+          responses: {
+            '202': {
+              description: 'run started',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { CustomerCreationResult } from '../workflows/customer-creation.messages';
+import { customerCreationWorkflowType } from '../workflows/customer-creation.messages';
+import { notificationRedeliveryWorkflowId } from '../workflows/notification-redelivery.messages';
+import type { notificationRedelivery } from '../workflows/notification-redelivery';
+import { HttpError } from './errors';
+import { describeRun, normaliseStatus, statusUrl } from './runs';
+
+const visibilityStatus: Record<string, string> = {
+  RUNNING: 'Running',
+  COMPLETED: 'Completed',
+  FAILED: 'Failed',
+  CANCELED: 'Canceled',
+  TERMINATED: 'Terminated',
+  TIMED_OUT: 'TimedOut',
+  CONTINUED_AS_NEW: 'ContinuedAsNew',
+};
+
+const listQuery = z
+  .object({
+    flow: z
+      .string()
+      .regex(/^[a-z0-9-]+$/)
+      .optional(),
+    status: z.enum(Object.keys(visibilityStatus) as [string, ...string[]]).optional(),
+    businessKey: z.string().min(1).max(255).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Runs, whatever their flow: status, list (failed runs are Temporal's history, not a dead-letter
+ * queue), cancel, and redrive.
+ */
+export function registerRunRoutes(app: FastifyInstance, client: Client, temporalUiUrl: string): void {
+  app.get('/v1/runs', async (req) => {
+    const q = listQuery.parse(req.query);
+    const clauses = [
+      q.flow && `IntegrationFlow = ${quote(q.flow)}`,
+      q.status && `ExecutionStatus = '${visibilityStatus[q.status]}'`,
+      q.businessKey && `BusinessKey = ${quote(q.businessKey)}`,
+    ].filter(Boolean);
+    const runs = [];
+    for await (const wf of client.workflow.list({
+      query: clauses.join(' AND ') || undefined,
+      pageSize: q.limit,
+    })) {
+      runs.push({
+        workflowId: wf.workflowId,
+        runId: wf.runId,
+        workflowType: wf.type,
+        status: normaliseStatus(wf.status.name),
+        startTime: wf.startTime.toISOString(),
+        closeTime: wf.closeTime?.toISOString(),
+        statusUrl: statusUrl(wf.workflowId),
+      });
+      if (runs.length >= q.limit) break;
+    }
+    return { runs };
+  });
+
+  app.get('/v1/runs/:workflowId', async (req) => {
+    const { workflowId } = req.params as { workflowId: string };
+    return describeRun(client, temporalUiUrl, workflowId);
+  });
+
+  app.post('/v1/runs/:workflowId/cancel', async (req, reply) => {
+    const { workflowId } = req.params as { workflowId: string };
+    const handle = client.workflow.getHandle(workflowId);
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') {
+      throw new HttpError(409, 'not_running', `the run is ${normaliseStatus(d.status.name)}, not RUNNING`);
+    }
+    await handle.cancel();
+    return reply
+      .code(202)
+      .send({ workflowId, runId: d.runId, cancelRequested: true, statusUrl: statusUrl(workflowId) });
+  });
+
+  app.post('/v1/runs/:workflowId/redrive', async (req, reply) => {
+    const { workflowId } = req.params as { workflowId: string };
+    const handle = client.workflow.getHandle(workflowId);
+    const d = await handle.describe();
+    const status = normaliseStatus(d.status.name);
+    if (d.type !== customerCreationWorkflowType) {
+      throw new HttpError(409, 'not_redrivable', `runs of ${d.type} cannot be redriven from the API`);
+    }
+    if (['FAILED', 'CANCELED', 'TERMINATED', 'TIMED_OUT'].includes(status)) {
+      // A new run with the same id and the original input (read from the history, never re-sent by a caller).
+      const history = await handle.fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      const args = await decodeArrayFromPayloads(
+        client.options.loadedDataConverter,
+        started?.input?.payloads,
+      );
+      try {
+        const next = await client.workflow.start(customerCreationWorkflowType, {
+          workflowId,
+          taskQueue: d.taskQueue,
+          args,
+          memo: d.memo,
+          typedSearchAttributes: d.typedSearchAttributes,
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        });
+        return reply.code(202).send({
+          redrive: 'restarted',
+          workflowId,
+          runId: next.firstExecutionRunId,
+          previousRunId: d.runId,
+          statusUrl: statusUrl(workflowId),
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new HttpError(409, 'conflict', 'a newer run with this id is already running');
+        }
+        throw err;
+      }
+    }
+    if (status === 'COMPLETED') {
+      const result = (await client.workflow
+        .getHandle(workflowId, d.runId)
+        .result()) as CustomerCreationResult;
+      const failed = result.notification.deliveries
+        .filter((x) => x.status === 'failed')
+        .map((x) => x.subscriber);
+      if (!failed.length || !result.notification.data) {
+        throw new HttpError(
+          409,
+          'nothing_to_redrive',
+          'the run completed and every notification was delivered',
+        );
+      }
+      const redeliveryId = notificationRedeliveryWorkflowId(workflowId);
+      try {
+        const next = await client.workflow.start<typeof notificationRedelivery>('notificationRedelivery', {
+          workflowId: redeliveryId,
+          taskQueue: d.taskQueue,
+          args: [
+            {
+              sourceKey: workflowId,
+              type: result.notification.eventType,
+              data: result.notification.data,
+              occurredAt: result.notification.occurredAt,
+              subscribers: failed,
+            },
+          ],
+          typedSearchAttributes: d.typedSearchAttributes,
+          workflowIdConflictPolicy: 'FAIL',
+        });
+        return reply.code(202).send({
+          redrive: 'notification',
+          workflowId: redeliveryId,
+          runId: next.firstExecutionRunId,
+          subscribers: failed,
+          statusUrl: statusUrl(redeliveryId),
+        });
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new HttpError(409, 'conflict', 'a redelivery for this run is already running', {
+            statusUrl: statusUrl(redeliveryId),
+          });
+        }
+        throw err;
+      }
+    }
+    throw new HttpError(409, 'not_redrivable', `the run is ${status}; only closed runs can be redriven`);
+  });
+}
