@@ -1,38 +1,58 @@
-import { Client, Connection } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfigOrExit } from '../src/config';
+import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 
 /**
  * Saves a closed run's history to test/histories/<name>.json, where the replay test picks it up.
  *   npm run history:record -- <workflowId> <name>
- * Connects with the same TEMPORAL_* settings as the worker (by default the `npm start` dev server).
+ * Uses the Temporal CLI (`temporal workflow show --output json`, the same JSON the Web UI downloads),
+ * which reads the connection from Temporal's own TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY
+ * variables; by default, the `npm start` dev server.
  */
-async function main(): Promise<void> {
+function main(): void {
   const [workflowId, name] = process.argv.slice(2);
   if (!workflowId || !name || !/^[a-z0-9-]+$/.test(name)) {
     console.error('usage: npm run history:record -- <workflowId> <name: lower-case, digits, dashes>');
     process.exit(2);
   }
-  const config = loadConfigOrExit({ API_TOKEN: 'not-used-by-this-script', ...process.env });
-  const connection = await Connection.connect(config.temporal.connectionOptions);
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
-    const handle = client.workflow.getHandle(workflowId);
-    const { status } = await handle.describe();
-    if (status.name === 'RUNNING') throw new Error(`${workflowId} is still running; record closed runs only`);
-    const history = await handle.fetchHistory();
-    const file = resolve(__dirname, '../test/histories', `${name}.json`);
-    // Temporal's JSON form (the same as `temporal workflow show --output json` and the Web UI download).
-    const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
-    writeFileSync(file, historyToJSON(history) + '\n');
-    console.log(`wrote ${history.events?.length ?? 0} events of ${workflowId} (${status.name}) to ${file}`);
-  } finally {
-    await connection.close();
+  const cli = resolveTemporalExecutable();
+  if (cli.type !== 'existing-path') {
+    console.error('recording needs the Temporal CLI; see scripts/temporal-cli.sh');
+    process.exit(2);
   }
+  const env = { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' };
+  const describe = JSON.parse(
+    execFileSync(cli.path, ['workflow', 'describe', '--workflow-id', workflowId, '--output', 'json'], {
+      env,
+      encoding: 'utf8',
+    }),
+  ) as { workflowExecutionInfo?: { status?: string } };
+  const status = describe.workflowExecutionInfo?.status ?? 'unknown';
+  if (/RUNNING/.test(status)) {
+    console.error(`${workflowId} is still running; record closed runs only`);
+    process.exit(1);
+  }
+  const history = execFileSync(
+    cli.path,
+    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json'],
+    {
+      env,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const file = resolve(__dirname, '../test/histories', `${name}.json`);
+  const events = (JSON.parse(history) as { events?: unknown[] }).events?.length ?? 0;
+  // Committed files carry no machine details: stack-trace paths become repo-relative, identities generic.
+  const root = resolve(__dirname, '..');
+  const scrubbed = history
+    .split(`${root}/`)
+    .join('')
+    .replace(/"identity": "\d+@[^"]*"/g, '"identity": "worker@host"')
+    .replace(/"name": "\d+@[^"]*"/g, '"name": "worker@host-sticky"');
+  writeFileSync(file, scrubbed.endsWith('\n') ? scrubbed : `${scrubbed}\n`);
+  console.log(`wrote ${events} events of ${workflowId} (${status}) to test/histories/${name}.json`);
 }
 
-main().catch((err: unknown) => {
-  console.error((err as Error).message);
-  process.exit(1);
-});
+main();

@@ -55,8 +55,10 @@ async function main(): Promise<void> {
     console.log('stopped.');
     process.exit(code);
   };
-  process.once('SIGINT', () => void stopAll(0));
-  process.once('SIGTERM', () => void stopAll(0));
+  // `on`, not `once`: Ctrl-C reaches the launcher twice (from the terminal and relayed by npm/tsx), and a
+  // second signal without a handler would kill it mid-shutdown and orphan the Temporal server.
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
   // Last resort if the launcher itself crashes: no orphaned children.
   process.once('exit', () => {
     for (const p of children)

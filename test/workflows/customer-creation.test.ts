@@ -1,8 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerSchema } from '../../src/domain/customer';
 import type { CustomerInput } from '../../src/domain/customer';
@@ -108,11 +105,6 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
         return ids.length ? ids : undefined;
       });
       expect(found).toEqual([handle.workflowId]);
-
-      if (process.env.RECORD_HISTORY === '1') {
-        const file = resolve(__dirname, '../histories/customer-creation-happy-path.json');
-        writeFileSync(file, historyToJSON(await handle.fetchHistory()) + '\n');
-      }
     } finally {
       await workers.stop();
     }
