@@ -42,6 +42,20 @@ const jsonArray = <T extends z.ZodType>(item: T) =>
     })
     .pipe(z.array(item));
 
+/** The dev secret of the simulators' outbound events; production sets its own per source. */
+const devSourceSecret = 'whsec_ZGV2LXNvdXJjZS1ldmVudHMtc2VjcmV0LTAxMjM0NTY=';
+
+/** Canonical fields of the Opportunity <-> SAP sales order pair (src/domain/order-sync.ts). */
+export const orderFields = ['name', 'stage', 'material', 'quantity', 'amount', 'requestedDate'] as const;
+export const defaultFieldOwnership: Record<(typeof orderFields)[number], 'salesforce' | 'sap' | 'shared'> = {
+  name: 'salesforce',
+  stage: 'salesforce',
+  material: 'salesforce',
+  amount: 'sap',
+  quantity: 'shared',
+  requestedDate: 'shared',
+};
+
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envSchema = z.object({
@@ -96,6 +110,30 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
   WEBHOOK_RATE_LIMIT_PER_SECOND: positiveInt.default(50),
   ALERT_WEBHOOK_URL: url.optional(),
+
+  /** Secrets the sources sign their webhooks with (Standard Webhooks), one per source. */
+  SALESFORCE_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
+  SAP_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
+  INVENTORY_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
+  /** Which system owns each field of an Opportunity / SAP sales order pair (see docs/flows/event-sync.md). */
+  FIELD_OWNERSHIP: z
+    .string()
+    .transform((raw, ctx) => {
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.enum(orderFields), z.enum(['salesforce', 'sap', 'shared'])))
+    .default(defaultFieldOwnership),
+  ENTITY_IDLE_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30m or 1h')
+    .default('1h'),
+  /** The SAP user name the coordinator's own changes carry (echo suppression); defaults to SAP_USERNAME. */
+  SAP_TECHNICAL_USER: z.string().optional(),
 
   INVENTORY_BASE_URL: url.default('http://127.0.0.1:4040'),
   INVENTORY_API_KEY: z.string().min(1).default('dev-inventory-key'),
