@@ -152,14 +152,23 @@ export interface SapCustomerCreateParams {
   PI_COPYREFERENCE: { SALESORG: string; DISTR_CHAN: string; DIVISION: string; REF_CUSTMR: string };
 }
 
+/**
+ * What SAP needs to create a customer: a validated Customer from the API, or an organisation known
+ * only by name and address (a Salesforce Account created by a user, see accountToSapCustomer).
+ */
+export type SapCustomerSource = Pick<Customer, 'address' | 'language'> &
+  Partial<Pick<Customer, 'company' | 'firstName' | 'lastName' | 'email' | 'phone' | 'currency'>>;
+
+const personName = (c: SapCustomerSource) => [c.firstName, c.lastName].filter(Boolean).join(' ');
+
 /** A person becomes PI_PERSONALDATA; a customer with a company becomes PI_COMPANYDATA with the person in NAME_2. */
-export function toSapCustomerCreate(c: Customer, area: SapSalesArea): SapCustomerCreateParams {
+export function toSapCustomerCreate(c: SapCustomerSource, area: SapSalesArea): SapCustomerCreateParams {
   const address = {
     STREET: c.address.street,
     CITY: c.address.city,
     POSTL_COD1: c.address.postalCode,
     COUNTRY: c.address.country,
-    E_MAIL: c.email,
+    ...(c.email ? { E_MAIL: c.email } : {}),
     ...(c.phone ? { TEL1_NUMBR: c.phone } : {}),
     ...(c.currency ? { CURRENCY: c.currency } : {}),
   };
@@ -171,19 +180,29 @@ export function toSapCustomerCreate(c: Customer, area: SapSalesArea): SapCustome
   };
   if (c.company) {
     return {
-      PI_COMPANYDATA: { NAME: c.company, NAME_2: fullName(c), LANGU_ISO: c.language, ...address },
+      PI_COMPANYDATA: {
+        NAME: c.company,
+        ...(personName(c) ? { NAME_2: personName(c) } : {}),
+        LANGU_ISO: c.language,
+        ...address,
+      },
       PI_COPYREFERENCE: copyReference,
     };
   }
   return {
-    PI_PERSONALDATA: { FIRSTNAME: c.firstName, LASTNAME: c.lastName, LANGUP_ISO: c.language, ...address },
+    PI_PERSONALDATA: {
+      ...(c.firstName ? { FIRSTNAME: c.firstName } : {}),
+      LASTNAME: c.lastName ?? '',
+      LANGUP_ISO: c.language,
+      ...address,
+    },
     PI_COPYREFERENCE: copyReference,
   };
 }
 
 /** The name SAP stores in KNA1-NAME1 for this customer: what check-before-create searches for. */
-export function sapName1(c: Customer): string {
-  return c.company ?? fullName(c);
+export function sapName1(c: SapCustomerSource): string {
+  return c.company ?? personName(c);
 }
 
 export interface CustomerCreatedEvent {
@@ -229,7 +248,7 @@ export interface SapCustomerMatch {
   LAND1: string;
 }
 
-export function toSapCustomerMatch(c: Customer): SapCustomerMatch {
+export function toSapCustomerMatch(c: SapCustomerSource): SapCustomerMatch {
   return {
     NAME1: sapName1(c),
     STRAS: c.address.street,
@@ -237,4 +256,35 @@ export function toSapCustomerMatch(c: Customer): SapCustomerMatch {
     PSTLZ: c.address.postalCode,
     LAND1: c.address.country,
   };
+}
+
+/**
+ * A Salesforce Account created by a user (the `account.created` event) as an SAP customer source: an
+ * organisation with its billing address. Fields SAP requires but the Account lacks are reported, not
+ * invented.
+ */
+export function accountToSapCustomer(
+  account: Record<string, unknown>,
+): { ok: true; source: SapCustomerSource } | { ok: false; problems: string[] } {
+  const str = (k: string) => (typeof account[k] === 'string' ? (account[k] as string).trim() : '');
+  const parsed = addressSchema.safeParse({
+    street: str('BillingStreet'),
+    city: str('BillingCity'),
+    postalCode: str('BillingPostalCode'),
+    country: str('BillingCountry'),
+  });
+  const problems: string[] = [];
+  const name = str('Name');
+  if (!name) problems.push('Name is empty');
+  else if (charLength(name) > 35) problems.push('Name must be at most 35 characters (SAP NAME1)');
+  if (!parsed.success) {
+    const billing: Record<string, string> = { street: 'BillingStreet', city: 'BillingCity', postalCode: 'BillingPostalCode', country: 'BillingCountry' };
+    for (const i of parsed.error.issues) {
+      const field = billing[String(i.path[0])] ?? 'Billing address';
+      problems.push(`${field}: ${i.message.replace(/^address\.\w+ /, '')}`);
+    }
+  }
+  const phone = str('Phone') ? toE164(str('Phone')) : undefined;
+  if (problems.length || !parsed.success) return { ok: false, problems };
+  return { ok: true, source: { company: name, address: parsed.data, language: 'EN', ...(phone ? { phone } : {}) } };
 }

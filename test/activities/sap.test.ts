@@ -426,11 +426,9 @@ describe('SAP failures are classified (DESIGN.md §4)', () => {
     }
   });
 
-  // BUG (src/activities/sap/client.ts, SapClient.session): when the work fails after the update BAPI
-  // (here the commit answers with a system failure), the session is abandoned without
-  // BAPI_TRANSACTION_ROLLBACK, so its uncommitted LUW (the reserved customer number; for orders, the
-  // enqueue lock) lingers in SAP until the session times out.
-  it.fails('a commit that fails leaves no uncommitted create behind in the SAP session', async () => {
+  // When the work fails after the update BAPI, the session rolls back at once instead of holding its
+  // uncommitted LUW (reserved numbers; for orders, the enqueue lock) until SAP's session timeout.
+  it('a commit that fails leaves no uncommitted create behind in the SAP session', async () => {
     const { customer, match } = newCustomer('commit-fails');
     sap.core.faults.failNext('system-failure', 1, { operation: 'BAPI_TRANSACTION_COMMIT' });
     try {

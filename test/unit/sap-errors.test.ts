@@ -168,10 +168,8 @@ describe('classifySapError', () => {
     expect(classifySapError(original, 'BAPI_CUSTOMER_FIND')).toBe(original);
   });
 
-  // BUG (src/activities/sap/errors.ts, the last fallback of classifySapError): node-soap rejects an HTML
-  // answer with a plain object that has no `message`, so an HTTP 404 (wrong SAP_ENDPOINT path) or 400
-  // becomes "SAP <op> failed: [object Object]" — the status, the one actionable fact, is dropped.
-  it.fails('an HTML answer with HTTP 404 (a plain object) names the status in the message', () => {
+  // node-soap rejects an HTML answer with a plain object that has no `message`: the status must survive.
+  it('an HTML answer with HTTP 404 (a plain object) names the status in the message', () => {
     const failure = classifySapError(
       { Fault: { faultstring: 'Invalid XML' }, response: { status: 404 } },
       'BAPI_CUSTOMER_FIND',

@@ -90,6 +90,85 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
       });
     },
 
+    /** Reads one record; undefined when it does not exist (or was deleted). */
+    async getRecord(input: { type: 'Account' | 'Opportunity'; id: string; fields: string[] }): Promise<Record<string, unknown> | undefined> {
+      return run(`${input.type} read`, async () => {
+        const conn = await client.ready();
+        try {
+          const record = (await conn.sobject(input.type).retrieve(input.id, { fields: input.fields })) as Record<string, unknown>;
+          return Object.fromEntries(input.fields.map((f) => [f, record[f] ?? null]));
+        } catch (err) {
+          if ((err as { errorCode?: string }).errorCode === 'NOT_FOUND') return undefined;
+          throw err;
+        }
+      });
+    },
+
+    async findAccountBySapCustomerNumber(input: { sapCustomerNumber: string }): Promise<{ id: string } | undefined> {
+      return run('account lookup by SAP number', async () => {
+        const conn = await client.ready();
+        const res = await conn.query<{ Id: string }>(
+          `SELECT Id FROM Account WHERE SAP_Customer_Number__c = ${soqlString(input.sapCustomerNumber)} ORDER BY CreatedDate LIMIT 1`,
+        );
+        const record = res.records[0];
+        return record ? { id: record.Id } : undefined;
+      });
+    },
+
+    async updateRecord(input: { type: 'Account' | 'Opportunity'; id: string; fields: Record<string, unknown> }): Promise<void> {
+      await run(`${input.type} update`, async () => {
+        const conn = await client.ready();
+        const res = await conn.sobject(input.type).update({ ...input.fields, Id: input.id });
+        if (!res.success) throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPDATE_FAILED' });
+      });
+    },
+
+    /** Creates or updates the Opportunity whose SAP_Order_Number__c is `sapOrderNumber`. */
+    async upsertOpportunityBySapOrder(input: {
+      sapOrderNumber: string;
+      fields: Record<string, unknown>;
+    }): Promise<{ id: string; created: boolean }> {
+      return run('opportunity upsert', async () => {
+        const conn = await client.ready();
+        const res = await conn
+          .sobject('Opportunity')
+          .upsert({ ...input.fields, SAP_Order_Number__c: input.sapOrderNumber }, 'SAP_Order_Number__c');
+        if (!res.success) throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPSERT_FAILED' });
+        let id: string | undefined = res.id;
+        if (!id) {
+          const found = await conn.query<{ Id: string }>(
+            `SELECT Id FROM Opportunity WHERE SAP_Order_Number__c = ${soqlString(input.sapOrderNumber)} LIMIT 1`,
+          );
+          id = found.records[0]?.Id;
+        }
+        if (!id) throw new Error('the upsert succeeded but the Opportunity cannot be read back');
+        return { id, created: Boolean((res as { created?: boolean }).created) };
+      });
+    },
+
+    /** Sets Stock_Available__c on every open Opportunity for this material; returns their ids. */
+    async updateStockForMaterial(input: { material: string; quantity: number }): Promise<{ updated: string[] }> {
+      return run('stock update', async () => {
+        const conn = await client.ready();
+        const res = await conn.query<{ Id: string; Stock_Available__c: number | null }>(
+          `SELECT Id, Stock_Available__c FROM Opportunity WHERE SAP_Material__c = ${soqlString(input.material)} AND IsClosed = false`,
+          { autoFetch: true, maxFetch: 10_000 },
+        );
+        const stale = res.records.filter((r) => r.Stock_Available__c !== input.quantity);
+        const updated: string[] = [];
+        // sObject Collections take 200 records per call.
+        for (let i = 0; i < stale.length; i += 200) {
+          const batch = stale.slice(i, i + 200).map((r) => ({ Id: r.Id, Stock_Available__c: input.quantity }));
+          const results = await conn.sobject('Opportunity').update(batch, { allOrNone: true });
+          for (const r of results) {
+            if (!r.success) throw Object.assign(new Error(JSON.stringify(r.errors)), { errorCode: 'UPDATE_FAILED' });
+            if (r.id) updated.push(r.id);
+          }
+        }
+        return { updated };
+      });
+    },
+
     /**
      * Compensation: deletes the Account this run created. With no id (the create's answer was lost),
      * it is found by reference. Already deleted counts as done.

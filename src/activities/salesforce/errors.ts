@@ -50,7 +50,7 @@ export function classifySalesforceError(err: unknown, action: string): Applicati
   const fields = (e.data as { fields?: string[] } | undefined)?.fields;
   const details = [{ errorCode: code, ...(fields?.length ? { fields } : {}) }];
 
-  if (code === 'REQUEST_LIMIT_EXCEEDED') {
+  if (code === 'REQUEST_LIMIT_EXCEEDED' || code === 'ERROR_HTTP_429') {
     return ApplicationFailure.create({
       type: ErrorType.RateLimited,
       message,

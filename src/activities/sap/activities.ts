@@ -1,6 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
 import { toSapCustomerCreate } from '../../domain/customer';
-import type { Customer, SapCustomerMatch, SapSalesArea } from '../../domain/customer';
+import type { SapCustomerMatch, SapCustomerSource, SapSalesArea } from '../../domain/customer';
 import type { SapClient, SapSession } from './client';
 import { assertNoBapiError, classifySapError } from './errors';
 
@@ -77,7 +77,7 @@ export function createSapActivities({ client, salesArea }: SapDeps) {
     findCustomer,
 
     async createCustomer(input: {
-      customer: Customer;
+      customer: SapCustomerSource;
       match: SapCustomerMatch;
     }): Promise<{ customerNumber: string; recoveredFromEarlierAttempt: boolean }> {
       if (activityInfo().attempt > 1) {

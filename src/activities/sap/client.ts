@@ -47,7 +47,15 @@ export class SapClient {
   async session<T>(work: (session: SapSession) => Promise<T>): Promise<T> {
     const session = this.newSession(await this.newClient());
     await session.call('BAPI_TRANSACTION_ROLLBACK', {});
-    return work(session);
+    try {
+      return await work(session);
+    } catch (err) {
+      // After a definite failure, give back what the unit of work holds (reserved numbers, order locks)
+      // now rather than at SAP's session timeout. Not after a timeout or a dropped connection: the
+      // request may still be running in SAP, and a rollback racing a late commit would undo it.
+      if (!isAmbiguous(err)) await session.call('BAPI_TRANSACTION_ROLLBACK', {}).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** A single stateless call (reads). */
@@ -100,4 +108,16 @@ export class SapSession {
       if (pair && eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
     }
   }
+}
+
+function isAmbiguous(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code;
+  return (
+    code === 'ECONNABORTED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EPIPE' ||
+    /timeout of \d+ms exceeded|socket hang up|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE/.test(e.message ?? '')
+  );
 }

@@ -113,9 +113,11 @@ export function classifySapError(err: unknown, operation: string): ApplicationFa
       details: [{ operation, status, code: e.code }],
     });
   }
+  // node-soap rejects non-SOAP answers (an HTML page from a wrong path or a proxy) with a plain object.
+  const reason = e.message ?? (status ? `HTTP ${status} (not a SOAP answer)` : faultString ?? JSON.stringify(err));
   return ApplicationFailure.create({
     type: ErrorType.SystemUnavailable,
-    message: `${what} failed: ${e.message ?? String(err)}`,
+    message: `${what} failed: ${reason}`,
     details: [{ operation, status }],
   });
 }

@@ -220,6 +220,9 @@ function buildSchema(): Map<string, ObjectDef> {
     }),
     ...integrationFields({ sapOrderNumberExternal: true }),
     field('Stock_Available__c', 'Stock Available', 'double', { precision: 18, scale: 0 }),
+    // Custom fields an org adds for the ERP integration: what to order, and how much.
+    field('SAP_Material__c', 'SAP Material', 'string', { length: 40 }),
+    field('Quantity__c', 'Quantity', 'double', { precision: 16, scale: 3 }),
   ]);
   const order = objectDef('Order', 'Order', 'Orders', KEY_PREFIXES.Order, [
     ...systemFields(),
