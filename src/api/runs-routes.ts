@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { CustomerCreationResult } from '../workflows/customer-creation.messages';
 import { customerCreationWorkflowType } from '../workflows/customer-creation.messages';
-import { notificationRedeliveryWorkflowId } from '../workflows/notification-redelivery.messages';
-import type { notificationRedelivery } from '../workflows/notification-redelivery';
+import { notificationRedeliveryWorkflowId } from '../workflows/notification-delivery.messages';
+import type { notificationDelivery } from '../workflows/notification-delivery';
 import { HttpError } from './errors';
 import { describeRun, normaliseStatus, statusUrl } from './runs';
 
@@ -139,7 +139,7 @@ export function registerRunRoutes(app: FastifyInstance, client: Client, temporal
       }
       const redeliveryId = notificationRedeliveryWorkflowId(workflowId);
       try {
-        const next = await client.workflow.start<typeof notificationRedelivery>('notificationRedelivery', {
+        const next = await client.workflow.start<typeof notificationDelivery>('notificationDelivery', {
           workflowId: redeliveryId,
           taskQueue: d.taskQueue,
           args: [

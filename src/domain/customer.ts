@@ -278,7 +278,12 @@ export function accountToSapCustomer(
   if (!name) problems.push('Name is empty');
   else if (charLength(name) > 35) problems.push('Name must be at most 35 characters (SAP NAME1)');
   if (!parsed.success) {
-    const billing: Record<string, string> = { street: 'BillingStreet', city: 'BillingCity', postalCode: 'BillingPostalCode', country: 'BillingCountry' };
+    const billing: Record<string, string> = {
+      street: 'BillingStreet',
+      city: 'BillingCity',
+      postalCode: 'BillingPostalCode',
+      country: 'BillingCountry',
+    };
     for (const i of parsed.error.issues) {
       const field = billing[String(i.path[0])] ?? 'Billing address';
       problems.push(`${field}: ${i.message.replace(/^address\.\w+ /, '')}`);
@@ -286,5 +291,8 @@ export function accountToSapCustomer(
   }
   const phone = str('Phone') ? toE164(str('Phone')) : undefined;
   if (problems.length || !parsed.success) return { ok: false, problems };
-  return { ok: true, source: { company: name, address: parsed.data, language: 'EN', ...(phone ? { phone } : {}) } };
+  return {
+    ok: true,
+    source: { company: name, address: parsed.data, language: 'EN', ...(phone ? { phone } : {}) },
+  };
 }

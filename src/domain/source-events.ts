@@ -92,11 +92,13 @@ export type SalesforceChangeEvent = z.infer<typeof salesforceChangeEventSchema>;
  * The CDC entity / change type pairs the coordinator subscribes to, and the record-id key prefix each
  * must carry (001 Account, 006 Opportunity).
  */
-const subscribedChanges: Record<string, { kind: 'account.created' | 'opportunity.updated'; keyPrefix: string }> =
-  {
-    'Account CREATE': { kind: 'account.created', keyPrefix: '001' },
-    'Opportunity UPDATE': { kind: 'opportunity.updated', keyPrefix: '006' },
-  };
+const subscribedChanges: Record<
+  string,
+  { kind: 'account.created' | 'opportunity.updated'; keyPrefix: string }
+> = {
+  'Account CREATE': { kind: 'account.created', keyPrefix: '001' },
+  'Opportunity UPDATE': { kind: 'opportunity.updated', keyPrefix: '006' },
+};
 
 /**
  * The seed's simple shapes, accepted beside CDC so existing senders keep working:
@@ -114,7 +116,11 @@ export const simpleOpportunityUpdatedSchema = z.looseObject({
   LastModifiedDate: isoDateTime,
 });
 
-export function parseSalesforceEvent(body: unknown, webhookId: string, receivedAt: string): ParsedSourceEvent {
+export function parseSalesforceEvent(
+  body: unknown,
+  webhookId: string,
+  receivedAt: string,
+): ParsedSourceEvent {
   const envelope = envelopeOf(body);
   switch (envelope.type) {
     case SALESFORCE_CHANGE_EVENT:
@@ -160,7 +166,11 @@ export function parseSalesforceEvent(body: unknown, webhookId: string, receivedA
   }
 }
 
-function fromChangeEvent(envelope: WebhookEnvelope, webhookId: string, receivedAt: string): ParsedSourceEvent {
+function fromChangeEvent(
+  envelope: WebhookEnvelope,
+  webhookId: string,
+  receivedAt: string,
+): ParsedSourceEvent {
   const change = parseWith(salesforceChangeEventSchema, envelope.data, 'Salesforce change event');
   const { ChangeEventHeader: header, ...fields } = change.payload;
   const subscription = subscribedChanges[`${header.entityName} ${header.changeType}`];
@@ -169,7 +179,9 @@ function fromChangeEvent(envelope: WebhookEnvelope, webhookId: string, receivedA
     return { ignored: `${header.entityName} ${header.changeType} events are not subscribed` };
   }
   if (header.recordIds.length === 0) {
-    throw new SourceEventError('invalid Salesforce change event: payload.ChangeEventHeader.recordIds is empty');
+    throw new SourceEventError(
+      'invalid Salesforce change event: payload.ChangeEventHeader.recordIds is empty',
+    );
   }
   header.recordIds.forEach((id, i) => {
     if (!salesforceId.safeParse(id).success || !id.startsWith(subscription.keyPrefix)) {

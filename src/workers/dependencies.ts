@@ -2,7 +2,7 @@ import { createAlertActivities } from '../activities/alerts/activities';
 import { createOpsActivities } from '../activities/ops/activities';
 import { createSalesforceActivities } from '../activities/salesforce/activities';
 import { SalesforceClient } from '../activities/salesforce/client';
-import { createSapActivities } from '../activities/sap/activities';
+import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
 import { SapClient } from '../activities/sap/client';
 import { createWebhookActivities } from '../activities/webhooks/activities';
 import type { Config } from '../config';
@@ -27,26 +27,41 @@ export function buildActivities(config: Config): Partial<Record<SystemQueue, obj
     password: config.SAP_PASSWORD,
     timeoutMs: config.SAP_TIMEOUT_MS,
   });
+  const salesArea = {
+    salesOrg: config.SAP_SALES_ORG,
+    distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
+    division: config.SAP_DIVISION,
+    referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
+  };
   return {
     salesforce: createSalesforceActivities({ client: salesforce }),
-    sap: createSapActivities({
-      client: sap,
-      salesArea: {
-        salesOrg: config.SAP_SALES_ORG,
-        distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
-        division: config.SAP_DIVISION,
-        referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
-      },
-    }),
+    sap: {
+      ...createSapActivities({ client: sap, salesArea }),
+      ...createSapOrderActivities({ client: sap, salesArea }),
+    },
     webhooks: createWebhookActivities({
       subscribers: config.WEBHOOK_SUBSCRIBERS,
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
     }),
-    ops: { ...createOpsActivities(), ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }) },
+    ops: {
+      ...createOpsActivities({
+        ownChangeMarkers: [
+          `client=${config.SALESFORCE_CALL_CLIENT}`,
+          config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
+        ],
+      }),
+      ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }),
+    },
   };
 }
 
 export function queueTuning(config: Config): Partial<Record<SystemQueue, QueueTuning>> {
+  const salesArea = {
+    salesOrg: config.SAP_SALES_ORG,
+    distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
+    division: config.SAP_DIVISION,
+    referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
+  };
   return {
     salesforce: { maxTaskQueueActivitiesPerSecond: config.SALESFORCE_RATE_LIMIT_PER_SECOND },
     sap: { maxTaskQueueActivitiesPerSecond: config.SAP_RATE_LIMIT_PER_SECOND },

@@ -1,4 +1,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { FieldOwner } from '../domain/order-sync';
+
+export type { FieldOwner };
 
 /**
  * Contract between the webhook ingress (src/api/webhooks.ts) and the entity workflows: every verified
@@ -120,9 +123,6 @@ export const getEntityStateQuery = defineQuery<EntityState & { pending: number; 
   'getEntityState',
 );
 
-/** Which system owns a field of the order pair; `shared` fields go to the newest change by source time. */
-export type FieldOwner = 'salesforce' | 'sap' | 'shared';
-
 export interface EntitySyncInput {
   route: EntityRoute;
   /** Field ownership of the order pair (FIELD_OWNERSHIP); ignored by other entity types. */
@@ -135,6 +135,8 @@ export interface EntitySyncInput {
   state?: EntityState;
   pending?: EntityEvent[];
   temporalUiUrl?: string;
+  /** Markers of the coordinator's own changes (read once from the worker's config, then carried). */
+  ownMarkers?: string[];
 }
 
 export function emptyEntityState(): EntityState {

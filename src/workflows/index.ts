@@ -1,4 +1,7 @@
 // The worker's workflowsPath: every workflow type the coordinator runs, by name.
+export { accountSync } from './account-sync';
 export { connectivityCheck } from './connectivity-check';
 export { customerCreation } from './customer-creation';
-export { notificationRedelivery } from './notification-redelivery';
+export { inventorySync } from './inventory-sync';
+export { notificationDelivery } from './notification-delivery';
+export { orderSync } from './order-sync';

@@ -1,3 +1,4 @@
+import { ActivityCancellationType } from '@temporalio/common';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
 import { nonRetryableErrorTypes } from '../domain/error-types';
 
@@ -7,7 +8,15 @@ import { nonRetryableErrorTypes } from '../domain/error-types';
  */
 const nonRetryable = [...nonRetryableErrorTypes];
 
+/**
+ * On cancellation, wait until a running activity has really finished (or acknowledged the cancel)
+ * before the workflow goes on: a compensation must never run while the create it undoes is still in
+ * flight, or it finds nothing and the create lands afterwards.
+ */
+const waitForRunningActivity = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
+
 export const salesforceActivityOptions: ActivityOptions = {
+  ...waitForRunningActivity,
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '1s',
@@ -19,6 +28,7 @@ export const salesforceActivityOptions: ActivityOptions = {
 };
 
 export const sapActivityOptions: ActivityOptions = {
+  ...waitForRunningActivity,
   // Long enough for BAPI + commit on a slow system (each SOAP call has its own 30 s client timeout).
   startToCloseTimeout: '90s',
   retry: {
@@ -60,4 +70,22 @@ export const alertActivityOptions: ActivityOptions = {
     maximumAttempts: 10,
     nonRetryableErrorTypes: nonRetryable,
   },
+};
+
+/**
+ * Entity workflows must not lose an event to an outage: their activities retry until the system is
+ * back (capped at one minute between attempts, for at most a day), and only business rejections stop.
+ */
+export const syncRetry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  nonRetryableErrorTypes: nonRetryable,
+};
+
+export const syncActivityOptions: ActivityOptions = {
+  ...waitForRunningActivity,
+  startToCloseTimeout: '90s',
+  scheduleToCloseTimeout: '24h',
+  retry: syncRetry,
 };

@@ -283,8 +283,26 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       expect((await handle.describe()).status.name).toBe('CANCELLED');
 
       expect(accountsFor(customer.reference)).toHaveLength(0);
+      // The delayed create has been answered and no SAP session still holds uncommitted work: only
+      // now is "no live customer" a statement about the end state, not about a create still in flight.
+      await waitFor('the delayed SAP create to be answered', () =>
+        env.sap.core.requests
+          .list({ operation: 'BAPI_CUSTOMER_CREATEFROMDATA1' })
+          .some((r) => r.fault === 'timeout'),
+      );
+      await waitFor('no open SAP work', () => env.sap.sessions().every((s) => s.luw.length === 0));
       const sapCustomers = sapCustomersNamed(customer.company!);
       expect(sapCustomers.every((c) => c.LOEVM === 'X' && c.AUFSD === '01')).toBe(true);
+      const history = await handle.fetchHistory();
+      const createCompleted = history.events!.some(
+        (e) =>
+          e.activityTaskCompletedEventAttributes &&
+          history.events!.find(
+            (s) =>
+              s.eventId?.toString() === e.activityTaskCompletedEventAttributes!.scheduledEventId?.toString(),
+          )?.activityTaskScheduledEventAttributes?.activityType?.name === 'createCustomer',
+      );
+      if (createCompleted) expect(sapCustomers).toHaveLength(1);
       const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
       expect(alert?.body.metadata.failureType).toBe('Cancelled');
     } finally {

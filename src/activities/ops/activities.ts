@@ -7,6 +7,11 @@ import { ErrorType } from '../../domain/error-types';
 export interface OpsDeps {
   http?: AxiosInstance;
   timeoutMs?: number;
+  /**
+   * How the coordinator's own writes show up in source events: the Salesforce `changeOrigin` client
+   * name and the SAP technical user. Entity workflows use them for echo suppression.
+   */
+  ownChangeMarkers?: string[];
 }
 
 export interface ProbeInput {
@@ -31,6 +36,10 @@ export function createOpsActivities(deps: OpsDeps = {}) {
   const http = deps.http ?? axios.create({ timeout: deps.timeoutMs ?? 5_000, maxRedirects: 0 });
 
   return {
+    async ownChangeMarkers(): Promise<string[]> {
+      return deps.ownChangeMarkers ?? [];
+    },
+
     async probeEndpoint(input: ProbeInput): Promise<ProbeResult> {
       const started = performance.now();
       let status: number;

@@ -91,11 +91,17 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
     },
 
     /** Reads one record; undefined when it does not exist (or was deleted). */
-    async getRecord(input: { type: 'Account' | 'Opportunity'; id: string; fields: string[] }): Promise<Record<string, unknown> | undefined> {
+    async getRecord(input: {
+      type: 'Account' | 'Opportunity';
+      id: string;
+      fields: string[];
+    }): Promise<Record<string, unknown> | undefined> {
       return run(`${input.type} read`, async () => {
         const conn = await client.ready();
         try {
-          const record = (await conn.sobject(input.type).retrieve(input.id, { fields: input.fields })) as Record<string, unknown>;
+          const record = (await conn
+            .sobject(input.type)
+            .retrieve(input.id, { fields: input.fields })) as Record<string, unknown>;
           return Object.fromEntries(input.fields.map((f) => [f, record[f] ?? null]));
         } catch (err) {
           if ((err as { errorCode?: string }).errorCode === 'NOT_FOUND') return undefined;
@@ -104,7 +110,9 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
       });
     },
 
-    async findAccountBySapCustomerNumber(input: { sapCustomerNumber: string }): Promise<{ id: string } | undefined> {
+    async findAccountBySapCustomerNumber(input: {
+      sapCustomerNumber: string;
+    }): Promise<{ id: string } | undefined> {
       return run('account lookup by SAP number', async () => {
         const conn = await client.ready();
         const res = await conn.query<{ Id: string }>(
@@ -115,11 +123,16 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
       });
     },
 
-    async updateRecord(input: { type: 'Account' | 'Opportunity'; id: string; fields: Record<string, unknown> }): Promise<void> {
+    async updateRecord(input: {
+      type: 'Account' | 'Opportunity';
+      id: string;
+      fields: Record<string, unknown>;
+    }): Promise<void> {
       await run(`${input.type} update`, async () => {
         const conn = await client.ready();
         const res = await conn.sobject(input.type).update({ ...input.fields, Id: input.id });
-        if (!res.success) throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPDATE_FAILED' });
+        if (!res.success)
+          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPDATE_FAILED' });
       });
     },
 
@@ -133,7 +146,8 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
         const res = await conn
           .sobject('Opportunity')
           .upsert({ ...input.fields, SAP_Order_Number__c: input.sapOrderNumber }, 'SAP_Order_Number__c');
-        if (!res.success) throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPSERT_FAILED' });
+        if (!res.success)
+          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPSERT_FAILED' });
         let id: string | undefined = res.id;
         if (!id) {
           const found = await conn.query<{ Id: string }>(
@@ -147,7 +161,10 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
     },
 
     /** Sets Stock_Available__c on every open Opportunity for this material; returns their ids. */
-    async updateStockForMaterial(input: { material: string; quantity: number }): Promise<{ updated: string[] }> {
+    async updateStockForMaterial(input: {
+      material: string;
+      quantity: number;
+    }): Promise<{ updated: string[] }> {
       return run('stock update', async () => {
         const conn = await client.ready();
         const res = await conn.query<{ Id: string; Stock_Available__c: number | null }>(
@@ -158,10 +175,13 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
         const updated: string[] = [];
         // sObject Collections take 200 records per call.
         for (let i = 0; i < stale.length; i += 200) {
-          const batch = stale.slice(i, i + 200).map((r) => ({ Id: r.Id, Stock_Available__c: input.quantity }));
+          const batch = stale
+            .slice(i, i + 200)
+            .map((r) => ({ Id: r.Id, Stock_Available__c: input.quantity }));
           const results = await conn.sobject('Opportunity').update(batch, { allOrNone: true });
           for (const r of results) {
-            if (!r.success) throw Object.assign(new Error(JSON.stringify(r.errors)), { errorCode: 'UPDATE_FAILED' });
+            if (!r.success)
+              throw Object.assign(new Error(JSON.stringify(r.errors)), { errorCode: 'UPDATE_FAILED' });
             if (r.id) updated.push(r.id);
           }
         }

@@ -20,34 +20,35 @@ const rows = (table: unknown): Record<string, unknown>[] => {
       : [];
 };
 
+async function call(session: SapSession, operation: string, args: Record<string, unknown>) {
+  try {
+    return await session.call(operation, args);
+  } catch (err) {
+    throw classifySapError(err, operation);
+  }
+}
+
+/** Makes the session's update BAPIs permanent (WAIT = X: synchronous update, errors reported). */
+async function commit(session: SapSession): Promise<void> {
+  const res = await call(session, 'BAPI_TRANSACTION_COMMIT', { WAIT: 'X' });
+  assertNoBapiError('BAPI_TRANSACTION_COMMIT', res.RETURN);
+}
+
+/** Runs `fn`, turning whatever the SOAP layer throws into a classified failure. */
+async function classified<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw classifySapError(err, operation);
+  }
+}
+
 /**
  * SAP activities. Update BAPIs are not idempotent and take effect only with BAPI_TRANSACTION_COMMIT in
  * the same session, so each write runs BAPI + commit in one session, and a retried create first
  * checks whether an earlier attempt already committed the customer.
  */
 export function createSapActivities({ client, salesArea }: SapDeps) {
-  async function call(session: SapSession, operation: string, args: Record<string, unknown>) {
-    try {
-      return await session.call(operation, args);
-    } catch (err) {
-      throw classifySapError(err, operation);
-    }
-  }
-
-  /** Runs `fn`, turning whatever the SOAP layer throws into a classified failure. */
-  async function classified<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw classifySapError(err, operation);
-    }
-  }
-
-  async function commit(session: SapSession): Promise<void> {
-    const res = await call(session, 'BAPI_TRANSACTION_COMMIT', { WAIT: 'X' });
-    assertNoBapiError('BAPI_TRANSACTION_COMMIT', res.RETURN);
-  }
-
   /** Customers (not flagged for deletion) whose KNA1 fields equal `match`, via BAPI_CUSTOMER_FIND. */
   async function findCustomer(input: {
     match: SapCustomerMatch;
@@ -138,3 +139,137 @@ export function createSapActivities({ client, salesArea }: SapDeps) {
 }
 
 export type SapActivities = ReturnType<typeof createSapActivities>;
+
+export interface SalesOrderSummary {
+  salesDocument: string;
+  customerNumber: string;
+  purchaseOrder: string;
+  material: string;
+  quantity: number;
+  netValue: number;
+  currency: string;
+  requestedDate: string;
+}
+
+/**
+ * Sales-order activities for the order sync. Like the customer create, a create first checks (on a
+ * retry) whether an earlier attempt committed, by the purchase-order number the coordinator sets: the
+ * Salesforce Opportunity id.
+ */
+export function createSapOrderActivities({ client, salesArea }: SapDeps) {
+  const num = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? Number(v) : NaN);
+
+  async function findSalesOrder(input: {
+    customerNumber: string;
+    purchaseOrder: string;
+  }): Promise<SalesOrderSummary | undefined> {
+    return classified('BAPI_SALESORDER_GETLIST', async () => {
+      const res = await client.call('BAPI_SALESORDER_GETLIST', {
+        CUSTOMER_NUMBER: input.customerNumber,
+        SALES_ORGANIZATION: salesArea.salesOrg,
+        PURCHASE_ORDER_NUMBER: input.purchaseOrder,
+      });
+      assertNoBapiError('BAPI_SALESORDER_GETLIST', res.RETURN);
+      const first = rows(res.SALES_ORDERS)[0];
+      if (!first) return undefined;
+      return {
+        salesDocument: str(first.SD_DOC),
+        customerNumber: str(first.SOLD_TO),
+        purchaseOrder: input.purchaseOrder,
+        material: str(first.MATERIAL),
+        quantity: num(first.REQ_QTY),
+        netValue: num(first.NET_VAL_HD),
+        currency: str(first.CURRENCY),
+        requestedDate: str(first.REQ_DATE),
+      };
+    });
+  }
+
+  return {
+    findSalesOrder,
+
+    async createSalesOrder(input: {
+      customerNumber: string;
+      purchaseOrder: string;
+      material: string;
+      quantity: number;
+      requestedDate?: string;
+    }): Promise<SalesOrderSummary & { recoveredFromEarlierAttempt: boolean }> {
+      if (activityInfo().attempt > 1) {
+        const earlier = await findSalesOrder(input);
+        if (earlier) return { ...earlier, recoveredFromEarlierAttempt: true };
+      }
+      const salesDocument = await classified('BAPI_SALESORDER_CREATEFROMDAT2', () =>
+        client.session(async (s) => {
+          const res = await call(s, 'BAPI_SALESORDER_CREATEFROMDAT2', {
+            ORDER_HEADER_IN: {
+              DOC_TYPE: 'TA',
+              SALES_ORG: salesArea.salesOrg,
+              DISTR_CHAN: salesArea.distributionChannel,
+              DIVISION: salesArea.division,
+              PURCH_NO_C: input.purchaseOrder,
+              ...(input.requestedDate ? { REQ_DATE_H: input.requestedDate } : {}),
+            },
+            ORDER_ITEMS_IN: {
+              item: [{ ITM_NUMBER: '000010', MATERIAL: input.material, TARGET_QTY: input.quantity }],
+            },
+            ORDER_PARTNERS: { item: [{ PARTN_ROLE: 'AG', PARTN_NUMB: input.customerNumber }] },
+          });
+          assertNoBapiError('BAPI_SALESORDER_CREATEFROMDAT2', res.RETURN);
+          const document = str(res.SALESDOCUMENT);
+          if (!document) throw new Error('no SALESDOCUMENT in the answer');
+          await commit(s);
+          return document;
+        }),
+      );
+      const created = await findSalesOrder(input);
+      if (!created || created.salesDocument !== salesDocument) {
+        throw classifySapError(
+          new Error(`sales order ${salesDocument} is not readable after its commit`),
+          'BAPI_SALESORDER_GETLIST',
+        );
+      }
+      return { ...created, recoveredFromEarlierAttempt: false };
+    },
+
+    /** Changes header fields and the first item's quantity; only what is given is flagged in the X structures. */
+    async changeSalesOrder(input: {
+      salesDocument: string;
+      purchaseOrder?: string;
+      requestedDate?: string;
+      quantity?: number;
+    }): Promise<void> {
+      const header: Record<string, unknown> = {};
+      const headerX: Record<string, unknown> = { UPDATEFLAG: 'U' };
+      if (input.purchaseOrder !== undefined) {
+        header.PURCH_NO_C = input.purchaseOrder;
+        headerX.PURCH_NO_C = 'X';
+      }
+      if (input.requestedDate !== undefined) {
+        header.REQ_DATE_H = input.requestedDate;
+        headerX.REQ_DATE_H = 'X';
+      }
+      const items =
+        input.quantity === undefined
+          ? {}
+          : {
+              ORDER_ITEM_IN: { item: [{ ITM_NUMBER: '000010', TARGET_QTY: input.quantity }] },
+              ORDER_ITEM_INX: { item: [{ ITM_NUMBER: '000010', UPDATEFLAG: 'U', TARGET_QTY: 'X' }] },
+            };
+      await classified('BAPI_SALESORDER_CHANGE', () =>
+        client.session(async (s) => {
+          const res = await call(s, 'BAPI_SALESORDER_CHANGE', {
+            SALESDOCUMENT: input.salesDocument,
+            ORDER_HEADER_IN: header,
+            ORDER_HEADER_INX: headerX,
+            ...items,
+          });
+          assertNoBapiError('BAPI_SALESORDER_CHANGE', res.RETURN);
+          await commit(s);
+        }),
+      );
+    },
+  };
+}
+
+export type SapOrderActivities = ReturnType<typeof createSapOrderActivities>;

@@ -114,7 +114,8 @@ export function classifySapError(err: unknown, operation: string): ApplicationFa
     });
   }
   // node-soap rejects non-SOAP answers (an HTML page from a wrong path or a proxy) with a plain object.
-  const reason = e.message ?? (status ? `HTTP ${status} (not a SOAP answer)` : faultString ?? JSON.stringify(err));
+  const reason =
+    e.message ?? (status ? `HTTP ${status} (not a SOAP answer)` : (faultString ?? JSON.stringify(err)));
   return ApplicationFailure.create({
     type: ErrorType.SystemUnavailable,
     message: `${what} failed: ${reason}`,

@@ -1,0 +1,140 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AlertActivities } from '../activities/alerts/activities';
+import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from './entity-sync.messages';
+import { emptyEntityState, entityEventSignal, getEntityStateQuery } from './entity-sync.messages';
+import { failureSummary } from './failures';
+import type { notificationDelivery } from './notification-delivery';
+import { notificationWorkflowId } from './notification-delivery.messages';
+import { alertActivityOptions } from './policies';
+import { activityQueueFor } from './task-queues';
+
+const seenLimit = 2_000;
+const recentLimit = 50;
+
+export type EventOutcome = Pick<AppliedEvent, 'outcome' | 'detail'>;
+
+export interface EntityContext {
+  state: EntityState;
+  input: EntitySyncInput;
+  queue: (system: Parameters<typeof activityQueueFor>[1]) => string;
+  /** Announces a change to webhook subscribers in a run of its own: never blocks the next event. */
+  publish(type: string, event: EntityEvent, data: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The life of an entity workflow: one long-lived workflow per business record. Events arrive by
+ * signal (signal-with-start from the ingress) into a queue and are applied strictly one at a time, in
+ * arrival order. A redelivered event (same id) is recognised and has no second effect. A permanent
+ * failure of one event is recorded, alerted and skipped; transient ones are retried by the activities'
+ * policies until the system is back. The workflow continues-as-new (carrying its state and any
+ * queued events) before its history grows large, and closes after an idle period.
+ */
+export async function runEntityLoop(
+  input: EntitySyncInput,
+  workflowType: (args: EntitySyncInput) => Promise<EntityLoopResult>,
+  handle: (event: EntityEvent, ctx: EntityContext) => Promise<EventOutcome>,
+): Promise<EntityLoopResult> {
+  const info = workflowInfo();
+  const state = input.state ?? emptyEntityState();
+  const pending: EntityEvent[] = [...(input.pending ?? [])];
+  const seen = new Set(state.seenEventIds);
+  let runEvents = 0;
+  setHandler(entityEventSignal, (event) => {
+    pending.push(event);
+  });
+  setHandler(getEntityStateQuery, () => ({
+    ...state,
+    seenEventIds: [...seen].slice(-seenLimit),
+    pending: pending.length,
+    runEvents,
+  }));
+
+  const queue = (system: Parameters<typeof activityQueueFor>[1]) => activityQueueFor(info.taskQueue, system);
+  const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
+  const ctx: EntityContext = {
+    state,
+    input,
+    queue,
+    async publish(type, event, data) {
+      await startChild<typeof notificationDelivery>('notificationDelivery', {
+        workflowId: notificationWorkflowId(event.eventId, type),
+        args: [
+          { sourceKey: `${info.workflowId}/${event.eventId}`, type, data, occurredAt: event.occurredAt },
+        ],
+        // The delivery outlives this workflow's run (continue-as-new, idle close) and retries on its own.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }).catch((err: unknown) => {
+        // Already started for this event (a replayed decision): nothing to do.
+        if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+      });
+    },
+  };
+  const record = (event: EntityEvent, outcome: EventOutcome) => {
+    state.recent.push({ eventId: event.eventId, kind: event.kind, ...outcome, at: new Date().toISOString() });
+    if (state.recent.length > recentLimit) state.recent.splice(0, state.recent.length - recentLimit);
+  };
+
+  for (;;) {
+    const arrived = await condition(() => pending.length > 0, input.idleTimeout ?? '1 hour');
+    if (!arrived) {
+      await condition(allHandlersFinished);
+      if (pending.length === 0) {
+        state.seenEventIds = [...seen].slice(-seenLimit);
+        return { closed: 'idle', state };
+      }
+      continue;
+    }
+    const event = pending.shift()!;
+    if (seen.has(event.eventId)) {
+      record(event, { outcome: 'duplicate' });
+      continue;
+    }
+    let outcome: EventOutcome;
+    try {
+      outcome = await handle(event, ctx);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = failureSummary(err);
+      outcome = { outcome: 'failed', detail: `${failure.type}: ${failure.message}` };
+      log.error('entity event failed', { eventId: event.eventId, kind: event.kind, failure });
+      await ops
+        .sendAlert({
+          severity: 'warning',
+          title: `${event.kind} ${event.recordId} was not applied`,
+          text: `${failure.type}: ${failure.message}. Later events for this record are still applied; fix the cause and resend the event.`,
+          workflowId: info.workflowId,
+          runId: info.runId,
+          failureType: failure.type,
+        })
+        .catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+    }
+    seen.add(event.eventId);
+    if (seen.size > seenLimit) seen.delete(seen.values().next().value!);
+    if (outcome.outcome === 'applied') state.appliedCount += 1;
+    record(event, outcome);
+    runEvents += 1;
+
+    if (runEvents >= (input.maxEventsPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      state.seenEventIds = [...seen].slice(-seenLimit);
+      await continueAsNew<typeof workflowType>({ ...input, state, pending: [...pending] });
+    }
+  }
+}
+
+export interface EntityLoopResult {
+  closed: 'idle';
+  state: EntityState;
+}

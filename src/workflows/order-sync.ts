@@ -1,0 +1,306 @@
+import {
+  ApplicationFailure,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { OpsActivities } from '../activities/ops/activities';
+import type { SalesforceActivities } from '../activities/salesforce/activities';
+import type { SapActivities, SapOrderActivities } from '../activities/sap/activities';
+import { ErrorType } from '../domain/error-types';
+import {
+  changedValues,
+  defaultFieldOwnership,
+  fromOpportunity,
+  fromSapOrder,
+  resolveChange,
+  toOpportunityFields,
+} from '../domain/order-sync';
+import type { OrderField, OrderSource, OrderValues } from '../domain/order-sync';
+import type { EntityContext, EntityLoopResult, EventOutcome } from './entity-loop';
+import { runEntityLoop } from './entity-loop';
+import type { EntityEvent, EntitySyncInput } from './entity-sync.messages';
+import { syncActivityOptions } from './policies';
+import { SalesforceId, SapOrderNumber } from './search-attributes';
+import { activityQueueFor } from './task-queues';
+
+const opportunityFields = [
+  'Name',
+  'StageName',
+  'CloseDate',
+  'Amount',
+  'AccountId',
+  'SAP_Material__c',
+  'Quantity__c',
+  'SAP_Order_Number__c',
+];
+/** Fields each side can receive from the other. */
+const toSapFields: OrderField[] = ['requestedDate', 'quantity'];
+const toSalesforceFields: OrderField[] = ['amount', 'requestedDate', 'quantity', 'material'];
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const pick = (values: Partial<OrderValues>, fields: OrderField[], unlessKnown: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(values).filter(([k, v]) => fields.includes(k as OrderField) && !same(unlessKnown[k], v)),
+  ) as Partial<OrderValues>;
+
+/**
+ * One workflow per order (`order:<Opportunity id>`, or `order:sap-<VBELN>` for an order born in SAP):
+ * the Salesforce Opportunity and the SAP sales order are two faces of one record, kept in step both ways.
+ *
+ * - Opportunity won -> SAP sales order (check-before-create by purchase-order number = Opportunity id),
+ *   order number and SAP's price written back, `opportunity.sync` published.
+ * - Later changes flow both ways, field by field: the ownership table decides who may change a field;
+ *   for shared fields the newest change by source timestamp wins, and an older event loses.
+ * - Echoes: the workflow remembers what each system holds; an event that only repeats it (typically
+ *   the coordinator's own write coming back, recognisable by its origin) changes nothing.
+ */
+export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResult> {
+  const queue = (system: Parameters<typeof activityQueueFor>[1]) =>
+    activityQueueFor(workflowInfo().taskQueue, system);
+  const sf = proxyActivities<SalesforceActivities>({
+    ...syncActivityOptions,
+    taskQueue: queue('salesforce'),
+  });
+  const sap = proxyActivities<SapActivities & SapOrderActivities>({
+    ...syncActivityOptions,
+    taskQueue: queue('sap'),
+  });
+  const ops = proxyActivities<OpsActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
+  input.ownMarkers ??= await ops.ownChangeMarkers();
+  const ownMarkers = input.ownMarkers;
+  const ownership = { ...defaultFieldOwnership, ...input.ownership };
+  const ours = (event: EntityEvent) =>
+    Boolean(
+      event.origin && ownMarkers.some((m) => m && event.origin!.toLowerCase().includes(m.toLowerCase())),
+    );
+
+  return runEntityLoop(input, orderSync, async (event, ctx) => {
+    const { state } = ctx;
+    if (!state.links.opportunityId && /^order:006/.test(input.route.workflowId)) {
+      state.links.opportunityId = input.route.businessKey;
+    }
+    const known = (system: OrderSource) => (state.lastWritten[system] ??= {});
+    const stamp = (values: Partial<OrderValues>, source: OrderSource, at: string) => {
+      for (const field of Object.keys(values)) state.fieldVersions[field] = { source, at };
+      state.lastSynced[source] = at;
+    };
+    const publish = (action: string, values: Partial<OrderValues>) =>
+      ctx.publish('opportunity.sync', event, {
+        action,
+        opportunityId: state.links.opportunityId,
+        sapOrderNumber: state.links.sapOrderNumber,
+        source: event.source,
+        changes: values,
+      });
+
+    if (event.kind === 'opportunity.updated') return fromSalesforce(event, ctx);
+    if (event.kind === 'sap.salesorder.created' || event.kind === 'sap.salesorder.changed')
+      return fromSap(event, ctx);
+    return { outcome: 'ignored', detail: `orderSync does not handle ${event.kind}` };
+
+    async function fromSalesforce(e: EntityEvent, c: EntityContext): Promise<EventOutcome> {
+      const opportunityId = e.recordId;
+      state.links.opportunityId = opportunityId;
+      upsertSearchAttributes([{ key: SalesforceId, value: opportunityId }]);
+      const values = changedValues(fromOpportunity(e.fields), 'salesforce', e.changedFields);
+      const sfKnown = known('salesforce');
+      if (ours(e) && Object.entries(values).every(([k, v]) => same(sfKnown[k], v))) {
+        return { outcome: 'echo', detail: 'the coordinator’s own write to Salesforce' };
+      }
+      Object.assign(sfKnown, values);
+
+      if (!state.links.sapOrderNumber) {
+        const opp = await sf.getRecord({ type: 'Opportunity', id: opportunityId, fields: opportunityFields });
+        if (!opp) return { outcome: 'ignored', detail: 'the Opportunity no longer exists' };
+        const current = fromOpportunity(opp);
+        Object.assign(sfKnown, current);
+        if (typeof opp.SAP_Order_Number__c === 'string' && opp.SAP_Order_Number__c) {
+          state.links.sapOrderNumber = opp.SAP_Order_Number__c;
+        } else {
+          if (current.stage !== 'Closed Won')
+            return { outcome: 'ignored', detail: 'no SAP order until the Opportunity is Closed Won' };
+          return createOrder(e, c, opportunityId, opp, current);
+        }
+      }
+
+      const toSap = pick(values, toSapFields, known('sap'));
+      if (!Object.keys(toSap).length) {
+        return { outcome: ours(e) ? 'echo' : 'ignored', detail: 'nothing SAP does not already hold' };
+      }
+      const decision = resolveChange({
+        source: 'salesforce',
+        at: e.occurredAt,
+        values: toSap,
+        ownership,
+        versions: state.fieldVersions,
+      });
+      if (!Object.keys(decision.accept).length) {
+        return {
+          outcome: 'stale',
+          detail: decision.rejected.map((r) => `${r.field}: ${r.reason}`).join('; '),
+        };
+      }
+      await sap.changeSalesOrder({
+        salesDocument: state.links.sapOrderNumber!,
+        ...(decision.accept.requestedDate !== undefined
+          ? { requestedDate: decision.accept.requestedDate }
+          : {}),
+        ...(decision.accept.quantity !== undefined ? { quantity: decision.accept.quantity } : {}),
+      });
+      Object.assign(known('sap'), decision.accept);
+      stamp(decision.accept, 'salesforce', e.occurredAt);
+      await publish('updated-in-sap', decision.accept);
+      return {
+        outcome: 'applied',
+        detail: `SAP order ${state.links.sapOrderNumber}: ${Object.keys(decision.accept).join(', ')}${rejectedNote(decision.rejected)}`,
+      };
+    }
+
+    async function createOrder(
+      e: EntityEvent,
+      _c: EntityContext,
+      opportunityId: string,
+      opp: Record<string, unknown>,
+      current: Partial<OrderValues>,
+    ): Promise<EventOutcome> {
+      if (!current.material || !current.quantity) {
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          nonRetryable: true,
+          message: `Opportunity ${opportunityId} is Closed Won but has no SAP_Material__c and Quantity__c to order`,
+        });
+      }
+      const account =
+        typeof opp.AccountId === 'string' && opp.AccountId
+          ? await sf.getRecord({ type: 'Account', id: opp.AccountId, fields: ['SAP_Customer_Number__c'] })
+          : undefined;
+      const customerNumber =
+        typeof account?.SAP_Customer_Number__c === 'string' ? account.SAP_Customer_Number__c : '';
+      if (!customerNumber) {
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          nonRetryable: true,
+          message: `Opportunity ${opportunityId}: its Account has no SAP customer number yet (create the customer first)`,
+        });
+      }
+      const order =
+        (await sap.findSalesOrder({ customerNumber, purchaseOrder: opportunityId })) ??
+        (await sap.createSalesOrder({
+          customerNumber,
+          purchaseOrder: opportunityId,
+          material: current.material,
+          quantity: current.quantity,
+          ...(current.requestedDate ? { requestedDate: current.requestedDate } : {}),
+        }));
+      await sf.updateRecord({
+        type: 'Opportunity',
+        id: opportunityId,
+        fields: { SAP_Order_Number__c: order.salesDocument, Amount: order.netValue },
+      });
+      state.links.sapOrderNumber = order.salesDocument;
+      state.links.sapCustomerNumber = customerNumber;
+      const sapValues: Partial<OrderValues> = {
+        material: order.material,
+        quantity: order.quantity,
+        amount: order.netValue,
+        requestedDate: order.requestedDate || current.requestedDate,
+      };
+      Object.assign(known('sap'), sapValues);
+      Object.assign(known('salesforce'), { amount: order.netValue });
+      stamp(current, 'salesforce', e.occurredAt);
+      stamp({ amount: order.netValue }, 'sap', e.occurredAt);
+      upsertSearchAttributes([{ key: SapOrderNumber, value: order.salesDocument }]);
+      await publish('created-in-sap', { ...current, amount: order.netValue });
+      return {
+        outcome: 'applied',
+        detail: `created SAP order ${order.salesDocument} for customer ${customerNumber}`,
+      };
+    }
+
+    async function fromSap(e: EntityEvent, _c: EntityContext): Promise<EventOutcome> {
+      const salesDocument = e.recordId;
+      state.links.sapOrderNumber = salesDocument;
+      upsertSearchAttributes([{ key: SapOrderNumber, value: salesDocument }]);
+      const all = fromSapOrder(e.fields);
+      const values = e.kind === 'sap.salesorder.created' ? all : changedValues(all, 'sap', e.changedFields);
+      const sapKnown = known('sap');
+      const news = Object.entries(values).filter(([k, v]) => !same(sapKnown[k], v));
+      Object.assign(sapKnown, values);
+
+      if (!state.links.opportunityId) return createOpportunity(e, all);
+      if (!news.length && ours(e)) return { outcome: 'echo', detail: 'the coordinator’s own write to SAP' };
+
+      const toSf = pick(values, toSalesforceFields, known('salesforce'));
+      if (!Object.keys(toSf).length) {
+        return { outcome: ours(e) ? 'echo' : 'ignored', detail: 'nothing Salesforce does not already hold' };
+      }
+      const decision = resolveChange({
+        source: 'sap',
+        at: e.occurredAt,
+        values: toSf,
+        ownership,
+        versions: state.fieldVersions,
+      });
+      if (!Object.keys(decision.accept).length) {
+        return {
+          outcome: 'stale',
+          detail: decision.rejected.map((r) => `${r.field}: ${r.reason}`).join('; '),
+        };
+      }
+      await sf.updateRecord({
+        type: 'Opportunity',
+        id: state.links.opportunityId,
+        fields: toOpportunityFields(decision.accept),
+      });
+      Object.assign(known('salesforce'), decision.accept);
+      stamp(decision.accept, 'sap', e.occurredAt);
+      await publish('updated-in-salesforce', decision.accept);
+      return {
+        outcome: 'applied',
+        detail: `Opportunity ${state.links.opportunityId}: ${Object.keys(decision.accept).join(', ')}${rejectedNote(decision.rejected)}`,
+      };
+    }
+
+    /** An order entered in SAP: its Opportunity is created (or found) and linked back via PURCH_NO_C. */
+    async function createOpportunity(e: EntityEvent, values: Partial<OrderValues>): Promise<EventOutcome> {
+      const customerNumber = typeof e.fields.CUSTOMER === 'string' ? e.fields.CUSTOMER : '';
+      const account = customerNumber
+        ? await sf.findAccountBySapCustomerNumber({ sapCustomerNumber: customerNumber })
+        : undefined;
+      if (!account) {
+        throw ApplicationFailure.create({
+          type: ErrorType.InvalidInput,
+          nonRetryable: true,
+          message: `SAP order ${e.recordId}: no Salesforce Account has SAP customer number ${customerNumber || '(none)'}`,
+        });
+      }
+      const opp = await sf.upsertOpportunityBySapOrder({
+        sapOrderNumber: e.recordId,
+        fields: {
+          Name: `SAP order ${e.recordId.replace(/^0+/, '')}`,
+          StageName: 'Closed Won',
+          CloseDate: values.requestedDate ?? e.occurredAt.slice(0, 10),
+          AccountId: account.id,
+          ...toOpportunityFields({ ...values, requestedDate: undefined } as Partial<OrderValues>),
+        },
+      });
+      state.links.opportunityId = opp.id;
+      state.links.sapCustomerNumber = customerNumber;
+      // Future events of this order then reach the Opportunity's workflow (order:<Opportunity id>).
+      await sap.changeSalesOrder({ salesDocument: e.recordId, purchaseOrder: opp.id });
+      Object.assign(known('salesforce'), values);
+      stamp(values, 'sap', e.occurredAt);
+      upsertSearchAttributes([{ key: SalesforceId, value: opp.id }]);
+      await publish('created-in-salesforce', values);
+      return {
+        outcome: 'applied',
+        detail: `${opp.created ? 'created' : 'updated'} Opportunity ${opp.id} for SAP order ${e.recordId}`,
+      };
+    }
+  });
+}
+
+function rejectedNote(rejected: { field: string; reason: string }[]): string {
+  return rejected.length ? ` (not applied: ${rejected.map((r) => `${r.field} ${r.reason}`).join('; ')})` : '';
+}
