@@ -2,6 +2,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultFieldOwnership, orderFields } from './domain/order-sync';
 
 /**
  * The one place that reads the environment. Every value is validated here; a bad or missing value stops
@@ -45,17 +46,6 @@ const jsonArray = <T extends z.ZodType>(item: T) =>
 /** The dev secret of the simulators' outbound events; production sets its own per source. */
 const devSourceSecret = 'whsec_ZGV2LXNvdXJjZS1ldmVudHMtc2VjcmV0LTAxMjM0NTY=';
 
-/** Canonical fields of the Opportunity <-> SAP sales order pair (src/domain/order-sync.ts). */
-export const orderFields = ['name', 'stage', 'material', 'quantity', 'amount', 'requestedDate'] as const;
-export const defaultFieldOwnership: Record<(typeof orderFields)[number], 'salesforce' | 'sap' | 'shared'> = {
-  name: 'salesforce',
-  stage: 'salesforce',
-  material: 'salesforce',
-  amount: 'sap',
-  quantity: 'shared',
-  requestedDate: 'shared',
-};
-
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const envSchema = z.object({
@@ -67,7 +57,6 @@ export const envSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  API_PUBLIC_URL: url.optional(),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
 
   SALESFORCE_LOGIN_URL: url.default('http://127.0.0.1:4010'),
@@ -126,7 +115,7 @@ export const envSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.record(z.enum(orderFields), z.enum(['salesforce', 'sap', 'shared'])))
+    .pipe(z.partialRecord(z.enum(orderFields), z.enum(['salesforce', 'sap', 'shared'])))
     .default(defaultFieldOwnership),
   ENTITY_IDLE_TIMEOUT: z
     .string()
@@ -136,9 +125,10 @@ export const envSchema = z.object({
   SAP_TECHNICAL_USER: z.string().optional(),
 
   INVENTORY_BASE_URL: url.default('http://127.0.0.1:4040'),
-  INVENTORY_API_KEY: z.string().min(1).default('dev-inventory-key'),
 
   METRICS_PORT: port.optional(),
+  /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   Runtime.install({
     logger: new DefaultLogger(config.LOG_LEVEL),
     telemetryOptions: config.METRICS_PORT
-      ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${config.METRICS_PORT}` } } }
+      ? { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST}:${config.METRICS_PORT}` } } }
       : undefined,
     // Ctrl-C / SIGTERM drain the workers: running activities get shutdownGraceTime to finish.
     shutdownSignals: ['SIGINT', 'SIGTERM'],

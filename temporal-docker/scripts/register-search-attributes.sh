@@ -18,7 +18,7 @@ MAX_ATTEMPTS="${MAX_ATTEMPTS:-60}"
 SLEEP_SECONDS="${SLEEP_SECONDS:-5}"
 
 # Keep in step with src/workflows/search-attributes.ts (all are Keyword).
-ATTRIBUTES="IntegrationFlow BusinessKey IntegrationStep SalesforceId SapCustomerNumber SapOrderNumber"
+ATTRIBUTES="IntegrationFlow BusinessKey IntegrationStep SalesforceId SapCustomerNumber SapOrderNumber IdempotencyKey"
 
 echo "search attributes: waiting for namespace '${TEMPORAL_NAMESPACE}' at ${TEMPORAL_ADDRESS}..."
 attempt=1
