@@ -131,10 +131,17 @@ async function answerExisting(
       },
     );
   }
-  throw new HttpError(
-    409,
-    'conflict',
-    `customer reference already has a ${d.status.name} run with different data; cancel it or wait for it to fail before resubmitting`,
-    { workflowId, runId: d.runId, statusUrl: statusUrl(workflowId) },
-  );
+  const status = d.status.name === 'CANCELLED' ? 'CANCELED' : d.status.name;
+  const reason =
+    status === 'COMPLETED'
+      ? 'this customer reference was already created with different data; a completed customer is never created twice'
+      : status === 'RUNNING'
+        ? 'a run for this customer reference is in progress with different data; cancel it before resubmitting'
+        : `the last run for this customer reference is ${status} with different data; redrive it or resubmit the same data`;
+  throw new HttpError(409, 'conflict', reason, {
+    workflowId,
+    runId: d.runId,
+    status,
+    statusUrl: statusUrl(workflowId),
+  });
 }

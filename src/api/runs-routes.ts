@@ -7,6 +7,7 @@ import type { CustomerCreationResult } from '../workflows/customer-creation.mess
 import { customerCreationWorkflowType } from '../workflows/customer-creation.messages';
 import { notificationRedeliveryWorkflowId } from '../workflows/notification-delivery.messages';
 import type { notificationDelivery } from '../workflows/notification-delivery';
+import { BusinessKey, IdempotencyKey, IntegrationFlow } from '../workflows/search-attributes';
 import { HttpError } from './errors';
 import { describeRun, normaliseStatus, statusUrl } from './runs';
 
@@ -100,12 +101,17 @@ export function registerRunRoutes(app: FastifyInstance, client: Client, temporal
         started?.input?.payloads,
       );
       try {
+        // Only the start-time attributes: the step and system ids are set again by the new run.
+        const startAttributes = d.typedSearchAttributes
+          .getAll()
+          .filter((p) => [IntegrationFlow.name, BusinessKey.name, IdempotencyKey.name].includes(p.key.name));
         const next = await client.workflow.start(customerCreationWorkflowType, {
           workflowId,
           taskQueue: d.taskQueue,
           args,
           memo: d.memo,
-          typedSearchAttributes: d.typedSearchAttributes,
+          typedSearchAttributes: startAttributes,
+          staticSummary: `Redrive of ${workflowId} (previous run ${d.runId})`,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         });
@@ -138,6 +144,15 @@ export function registerRunRoutes(app: FastifyInstance, client: Client, temporal
         );
       }
       const redeliveryId = notificationRedeliveryWorkflowId(workflowId);
+      const previous = await client.workflow
+        .getHandle(redeliveryId)
+        .describe()
+        .catch(() => undefined);
+      if (previous?.status.name === 'COMPLETED') {
+        throw new HttpError(409, 'nothing_to_redrive', 'the failed deliveries were already redelivered', {
+          statusUrl: statusUrl(redeliveryId),
+        });
+      }
       try {
         const next = await client.workflow.start<typeof notificationDelivery>('notificationDelivery', {
           workflowId: redeliveryId,
