@@ -123,6 +123,14 @@ async function main(): Promise<void> {
     SIM_SAP_PORT: String(simPorts.sap),
     SIM_WEBHOOK_PORT: String(simPorts.webhook),
     SIM_INVENTORY_PORT: String(simPorts.inventory),
+    // The source simulators send their change events to the API's ingress, signed with the secrets the
+    // API verifies: a change made "by a user" on a simulator flows through the event sync end to end.
+    SIM_SALESFORCE_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/salesforce`,
+    SIM_SALESFORCE_EVENTS_SECRET: config.SALESFORCE_EVENTS_SECRET,
+    SIM_SAP_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/sap`,
+    SIM_SAP_EVENTS_SECRET: config.SAP_EVENTS_SECRET,
+    SIM_INVENTORY_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/inventory`,
+    SIM_INVENTORY_EVENTS_SECRET: config.INVENTORY_EVENTS_SECRET,
   };
   for (const [name, file] of [
     ['simulators', 'src/simulators/main.ts'],

@@ -2,8 +2,9 @@
  * `npm run simulators`: every simulator on loopback with its dev credentials, until SIGINT/SIGTERM.
  *
  * Env: SIM_HOST (127.0.0.1), SIM_SALESFORCE_PORT (4010), SIM_SAP_PORT (4020), SIM_WEBHOOK_PORT (4030),
- * SIM_INVENTORY_PORT (4040); optional SIM_INVENTORY_EVENTS_URL + SIM_INVENTORY_EVENTS_SECRET to send
- * `inventory.stock_changed` webhooks somewhere (e.g. the API's /webhooks/inventory).
+ * SIM_INVENTORY_PORT (4040); optional SIM_<SALESFORCE|SAP|INVENTORY>_EVENTS_URL with
+ * SIM_<SOURCE>_EVENTS_SECRET (or one SIM_EVENTS_SECRET) to send each source's signed change events
+ * somewhere (e.g. the API's /webhooks/<source>).
  *
  * Reads process.env directly: simulators share no code with the coordinator, its config included.
  */
@@ -26,15 +27,22 @@ function optionsFromEnv(env: NodeJS.ProcessEnv): StartAllOptions {
     }
     ports[name] = port;
   }
-  const eventsUrl = env.SIM_INVENTORY_EVENTS_URL;
-  const eventsSecret = env.SIM_INVENTORY_EVENTS_SECRET;
-  if (Boolean(eventsUrl) !== Boolean(eventsSecret)) {
-    throw new UsageError('set both SIM_INVENTORY_EVENTS_URL and SIM_INVENTORY_EVENTS_SECRET, or neither');
-  }
+  // Where each source simulator sends its change events (e.g. the API's /webhooks/<source>), signed
+  // with its secret. Unset: the simulator records its events but sends none.
+  const events = (source: 'SALESFORCE' | 'SAP' | 'INVENTORY') => {
+    const url = env[`SIM_${source}_EVENTS_URL`];
+    const secret = env[`SIM_${source}_EVENTS_SECRET`] || env.SIM_EVENTS_SECRET;
+    if (url && !secret) {
+      throw new UsageError(`SIM_${source}_EVENTS_URL needs SIM_${source}_EVENTS_SECRET or SIM_EVENTS_SECRET`);
+    }
+    return url && secret ? { events: { url, secret } } : undefined;
+  };
   return {
     host: env.SIM_HOST || '127.0.0.1',
     ports,
-    inventory: eventsUrl && eventsSecret ? { events: { url: eventsUrl, secret: eventsSecret } } : undefined,
+    salesforce: events('SALESFORCE'),
+    sap: events('SAP'),
+    inventory: events('INVENTORY'),
   };
 }
 
