@@ -12,6 +12,8 @@ import { openApiDocument } from './openapi';
 import { registerCustomerRoutes } from './customers';
 import { registerRunRoutes } from './runs-routes';
 import { statusUrl } from './runs';
+import { registerWebhookRoutes } from './webhooks';
+import type { WebhookSettings } from './webhooks';
 import type { NotificationRetry } from '../workflows/customer-creation.messages';
 
 export interface ApiSettings {
@@ -22,6 +24,8 @@ export interface ApiSettings {
   connectivityTargets: ConnectivityTarget[];
   /** Override of the customer.created delivery retry budget (tests, demos); default: the workflow's. */
   notificationRetry?: NotificationRetry;
+  /** Source webhooks (`/webhooks/<source>`, signature-authenticated); not served when absent. */
+  webhooks?: WebhookSettings;
 }
 
 export interface AppDeps {
@@ -66,6 +70,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       });
     }
   });
+
+  if (settings.webhooks) {
+    await registerWebhookRoutes(app, client, {
+      ...settings.webhooks,
+      workflowQueue,
+      temporalUiUrl: settings.temporalUiUrl,
+    });
+  }
 
   await app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(settings.apiToken));

@@ -20,6 +20,15 @@ async function main(): Promise<void> {
         { system: 'inventory', url: config.INVENTORY_BASE_URL },
         ...config.WEBHOOK_SUBSCRIBERS.map((s) => ({ system: `webhook:${s.name}`, url: s.url })),
       ],
+      webhooks: {
+        secrets: {
+          salesforce: config.SALESFORCE_EVENTS_SECRET,
+          sap: config.SAP_EVENTS_SECRET,
+          inventory: config.INVENTORY_EVENTS_SECRET,
+        },
+        ownership: config.FIELD_OWNERSHIP,
+        idleTimeout: config.ENTITY_IDLE_TIMEOUT,
+      },
     },
     logger: { level: config.LOG_LEVEL === 'DEBUG' ? 'debug' : 'warn' },
   });

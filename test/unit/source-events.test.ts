@@ -257,15 +257,15 @@ describe('Salesforce change events', () => {
   });
 
   it('an unknown type is rejected naming the types this route accepts', () => {
-    expect(
-      reasonOf(() => parseSalesforceEvent({ type: 'contact.deleted', data: {} }, 'e', receivedAt)),
-    ).toBe(
+    expect(reasonOf(() => parseSalesforceEvent({ type: 'contact.deleted', data: {} }, 'e', receivedAt))).toBe(
       'unknown Salesforce event type "contact.deleted" (expected salesforce.change, account.created or opportunity.updated)',
     );
   });
 
   it('a body that is not an envelope is rejected', () => {
-    expect(reasonOf(() => parseSalesforceEvent([1, 2], 'e', receivedAt))).toMatch(/^invalid event envelope: /);
+    expect(reasonOf(() => parseSalesforceEvent([1, 2], 'e', receivedAt))).toMatch(
+      /^invalid event envelope: /,
+    );
     expect(reasonOf(() => parseSalesforceEvent({ type: 'salesforce.change' }, 'e', receivedAt))).toMatch(
       /data: /,
     );
@@ -304,7 +304,11 @@ describe('SAP sales-order events', () => {
 
   it('missing and mistyped required fields are named', () => {
     const reason = reasonOf(() =>
-      parseSapEvent(sapOrder('sap.salesorder.changed', { SALESDOCUMENT: undefined, NET_VALUE: '3395' }), 'e', receivedAt),
+      parseSapEvent(
+        sapOrder('sap.salesorder.changed', { SALESDOCUMENT: undefined, NET_VALUE: '3395' }),
+        'e',
+        receivedAt,
+      ),
     );
     expect(reason).toMatch(/^invalid sap\.salesorder\.changed data: /);
     expect(reason).toMatch(/SALESDOCUMENT: /);
@@ -313,7 +317,9 @@ describe('SAP sales-order events', () => {
 
   it('a CHANGED_AT that is not an ISO date-time is rejected', () => {
     expect(
-      reasonOf(() => parseSapEvent(sapOrder('sap.salesorder.changed', { CHANGED_AT: '20261125100000' }), 'e', receivedAt)),
+      reasonOf(() =>
+        parseSapEvent(sapOrder('sap.salesorder.changed', { CHANGED_AT: '20261125100000' }), 'e', receivedAt),
+      ),
     ).toMatch(/CHANGED_AT: /);
   });
 
@@ -344,15 +350,17 @@ describe('inventory stock changes', () => {
   });
 
   it('a negative or fractional quantity, or a missing sku, is rejected with each reason', () => {
-    const reason = reasonOf(() => parseInventoryEvent(stockChanged({ quantity: -1, version: 1.5, sku: undefined }), 'e', receivedAt));
+    const reason = reasonOf(() =>
+      parseInventoryEvent(stockChanged({ quantity: -1, version: 1.5, sku: undefined }), 'e', receivedAt),
+    );
     expect(reason).toMatch(/sku: /);
     expect(reason).toMatch(/quantity: /);
     expect(reason).toMatch(/version: /);
   });
 
   it('a bad changedAt is rejected', () => {
-    expect(reasonOf(() => parseInventoryEvent(stockChanged({ changedAt: 'yesterday' }), 'e', receivedAt))).toMatch(
-      /changedAt: /,
-    );
+    expect(
+      reasonOf(() => parseInventoryEvent(stockChanged({ changedAt: 'yesterday' }), 'e', receivedAt)),
+    ).toMatch(/changedAt: /);
   });
 });
