@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { customerSchema } from '../domain/customer';
 import type { Customer } from '../domain/customer';
@@ -104,7 +104,7 @@ async function findByIdempotencyKey(client: Client, key: string): Promise<string
 }
 
 async function answerExisting(
-  reply: import('fastify').FastifyReply,
+  reply: FastifyReply,
   client: Client,
   workflowId: string,
   hash: string,

@@ -266,7 +266,7 @@ export function toSapCustomerMatch(c: SapCustomerSource): SapCustomerMatch {
 export function accountToSapCustomer(
   account: Record<string, unknown>,
 ): { ok: true; source: SapCustomerSource } | { ok: false; problems: string[] } {
-  const str = (k: string) => (typeof account[k] === 'string' ? (account[k] as string).trim() : '');
+  const str = (k: string) => (typeof account[k] === 'string' ? account[k].trim() : '');
   const parsed = addressSchema.safeParse({
     street: str('BillingStreet'),
     city: str('BillingCity'),

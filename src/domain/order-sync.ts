@@ -118,7 +118,7 @@ export function changedValues(
         ? changed.has(opportunityFieldOf[field as OrderField])
         : (sapNames[field as OrderField] ?? []).some((n) => changed.has(n)),
     ),
-  ) as Partial<OrderValues>;
+  );
 }
 
 export function toOpportunityFields(values: Partial<OrderValues>): Record<string, unknown> {

@@ -7,10 +7,10 @@ import { SapClient } from '../activities/sap/client';
 import { createWebhookActivities } from '../activities/webhooks/activities';
 import type { Config } from '../config';
 import type { SystemQueue } from '../workflows/task-queues';
-import type { QueueTuning } from './worker-set';
+import type { QueueTuning, WorkerActivities } from './worker-set';
 
 /** Builds each system's client and activities from configuration: the worker's only wiring code. */
-export function buildActivities(config: Config): Partial<Record<SystemQueue, object>> {
+export function buildActivities(config: Config): WorkerActivities {
   const salesforce = new SalesforceClient({
     loginUrl: config.SALESFORCE_LOGIN_URL,
     clientId: config.SALESFORCE_CLIENT_ID,
@@ -33,16 +33,19 @@ export function buildActivities(config: Config): Partial<Record<SystemQueue, obj
     division: config.SAP_DIVISION,
     referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
   };
+  const webhooks = createWebhookActivities({
+    subscribers: config.WEBHOOK_SUBSCRIBERS,
+    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+  });
   return {
     salesforce: createSalesforceActivities({ client: salesforce }),
     sap: {
       ...createSapActivities({ client: sap, salesArea }),
       ...createSapOrderActivities({ client: sap, salesArea }),
     },
-    webhooks: createWebhookActivities({
-      subscribers: config.WEBHOOK_SUBSCRIBERS,
-      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    }),
+    webhooks,
+    // Configuration-only lookups the workflows call as local activities (no task-queue round trip).
+    local: { listSubscribers: (input: { type: string }) => webhooks.listSubscribers(input) },
     ops: {
       ...createOpsActivities({
         ownChangeMarkers: [
@@ -56,12 +59,6 @@ export function buildActivities(config: Config): Partial<Record<SystemQueue, obj
 }
 
 export function queueTuning(config: Config): Partial<Record<SystemQueue, QueueTuning>> {
-  const salesArea = {
-    salesOrg: config.SAP_SALES_ORG,
-    distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
-    division: config.SAP_DIVISION,
-    referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
-  };
   return {
     salesforce: { maxTaskQueueActivitiesPerSecond: config.SALESFORCE_RATE_LIMIT_PER_SECOND },
     sap: { maxTaskQueueActivitiesPerSecond: config.SAP_RATE_LIMIT_PER_SECOND },

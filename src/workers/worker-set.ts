@@ -18,16 +18,23 @@ export interface QueueTuning {
   maxConcurrentActivityTaskExecutions?: number;
 }
 
+export type WorkerActivities = Partial<Record<SystemQueue | 'local', object>>;
+
 export interface WorkerSetOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueuePrefix: string;
-  /** Activities per system queue; a queue with no activities gets no worker. */
-  activities: Partial<Record<SystemQueue, object>>;
+  /**
+   * Activities per system queue (a queue with none gets no worker), and under `local` the ones the
+   * workflows call as local activities: configuration-only lookups, run on the workflow worker.
+   */
+  activities: WorkerActivities;
   tuning?: Partial<Record<SystemQueue, QueueTuning>>;
   /** A pre-built bundle (tests build one per file, production may ship one); otherwise built here. */
   workflowBundle?: WorkflowBundleWithSourceMap;
   shutdownGraceTime?: number;
+  /** Tuning of the workflow worker (concurrency of workflow tasks, sticky cache size). */
+  workflowTuning?: { maxConcurrentWorkflowTaskExecutions?: number; maxCachedWorkflows?: number };
   /** Worker identity shown in the Web UI per activity attempt (default: pid@host). */
   identity?: string;
   /** Host workflows too (default true); a deployment can run activity-only workers for one system. */
@@ -72,6 +79,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         namespace,
         taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
         workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+        ...(options.activities.local ? { activities: options.activities.local } : {}),
+        ...definedOnly(options.workflowTuning ?? {}),
         ...graceTime,
       }),
     );

@@ -142,7 +142,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
         };
       }
       await sap.changeSalesOrder({
-        salesDocument: state.links.sapOrderNumber!,
+        salesDocument: state.links.sapOrderNumber,
         ...(decision.accept.requestedDate !== undefined
           ? { requestedDate: decision.accept.requestedDate }
           : {}),
@@ -282,7 +282,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
           StageName: 'Closed Won',
           CloseDate: values.requestedDate ?? e.occurredAt.slice(0, 10),
           AccountId: account.id,
-          ...toOpportunityFields({ ...values, requestedDate: undefined } as Partial<OrderValues>),
+          ...toOpportunityFields({ ...values, requestedDate: undefined }),
         },
       });
       state.links.opportunityId = opp.id;

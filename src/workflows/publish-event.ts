@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks/activities';
 import type { DeliveryOutcome } from './customer-creation.messages';
 import { failureSummary } from './failures';
@@ -28,7 +28,7 @@ export async function publishEvent(
     taskQueue,
     retry: { ...webhookActivityOptions.retry, ...retry },
   });
-  const subscribers = input.subscribers ?? (await hooks.listSubscribers({ type: input.type }));
+  const subscribers = input.subscribers ?? (await listSubscribers(hooks, input.type));
   const outcomes = await Promise.allSettled(
     subscribers.map((subscriber) =>
       hooks.deliverWebhook({
@@ -50,4 +50,23 @@ export async function publishEvent(
         }
       : { subscriber: subscribers[i]!, status: 'failed', error: failureSummary(o.reason) },
   );
+}
+
+/**
+ * Which subscribers take this event type is worker configuration, read by a *local* activity on the
+ * workflow worker: recorded in history like any activity, but without a round trip through another task
+ * queue. Runs recorded before this change looked it up with a regular activity on the webhooks queue;
+ * the patch keeps them replaying that way.
+ */
+async function listSubscribers(
+  hooks: Pick<WebhookActivities, 'listSubscribers'>,
+  type: string,
+): Promise<string[]> {
+  if (patched('subscribers-from-local-activity')) {
+    const local = proxyLocalActivities<Pick<WebhookActivities, 'listSubscribers'>>({
+      startToCloseTimeout: '5s',
+    });
+    return local.listSubscribers({ type });
+  }
+  return hooks.listSubscribers({ type });
 }

@@ -31,7 +31,7 @@ export async function startApi(client: Client, settings: Partial<ApiSettings> & 
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as any) : undefined };
+    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
   return { app, baseUrl, call, close: () => app.close() };
 }

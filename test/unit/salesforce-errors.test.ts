@@ -191,16 +191,13 @@ describe('classifySalesforceError', () => {
 
   // jsforce retries a 429 itself only on GETs; a POST/PATCH answered 429 without a Salesforce body
   // reaches the classifier as ERROR_HTTP_429 and must stay retryable (DESIGN.md §4).
-  it(
-    'a 429 without a Salesforce body (ERROR_HTTP_429) is retryable RateLimited, not a rejection',
-    () => {
-      const failure = classifySalesforceError(
-        apiError('ERROR_HTTP_429', 'Too Many Requests'),
-        'account upsert',
-      );
+  it('a 429 without a Salesforce body (ERROR_HTTP_429) is retryable RateLimited, not a rejection', () => {
+    const failure = classifySalesforceError(
+      apiError('ERROR_HTTP_429', 'Too Many Requests'),
+      'account upsert',
+    );
 
-      expect(failure.type).toBe(ErrorType.RateLimited);
-      expect(failure.nonRetryable).toBe(false);
-    },
-  );
+    expect(failure.type).toBe(ErrorType.RateLimited);
+    expect(failure.nonRetryable).toBe(false);
+  });
 });

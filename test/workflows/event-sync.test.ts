@@ -47,7 +47,7 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
       occurredAt: partial.occurredAt ?? new Date(clock).toISOString(),
       receivedAt: new Date().toISOString(),
       ...partial,
-    } as EntityEvent;
+    };
     const route = routeEntityEvent(event);
     const workflowId = `${prefix}:${route.workflowId}`;
     await t.client.workflow.signalWithStart(route.workflowType, {

@@ -58,7 +58,7 @@ export function createSapActivities({ client, salesArea }: SapDeps) {
         MAX_CNT: 0,
         PL_HOLD: '',
         SELOPT_TAB: {
-          item: Object.entries(input.match).map(([field, value]) => ({
+          item: Object.entries(input.match as unknown as Record<string, string>).map(([field, value]) => ({
             TABNAME: 'KNA1',
             FIELDNAME: field,
             FIELDVALUE: value,

@@ -11,7 +11,7 @@ export interface SapMessage {
 }
 
 const str = (v: unknown): string =>
-  typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 
 /**
  * RETURN comes as a single structure or as a table of `<item>` rows; node-soap turns an empty table
@@ -19,7 +19,7 @@ const str = (v: unknown): string =>
  */
 export function returnMessages(ret: unknown): SapMessage[] {
   if (!ret || typeof ret !== 'object') return [];
-  const items = 'item' in ret ? (ret as { item: unknown }).item : ret;
+  const items = 'item' in ret ? ret.item : ret;
   const rows = Array.isArray(items) ? items : items ? [items] : [];
   return rows
     .map((r) => r as Record<string, unknown>)

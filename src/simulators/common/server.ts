@@ -91,7 +91,7 @@ export function registerAdminRoutes(core: SimulatorCore, hooks: AdminHooks): voi
   app.get('/__admin/faults', async () => ({ kinds: faults.kinds(), ...faults.state() }));
   app.put('/__admin/faults', async (req, reply) => {
     try {
-      return faults.configure((req.body ?? {}) as Parameters<FaultInjector['configure']>[0]);
+      return faults.configure(req.body ?? {});
     } catch (err) {
       return badRequest(reply, err);
     }
