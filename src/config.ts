@@ -56,7 +56,8 @@ export const envSchema = z.object({
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
-  API_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** Required by the API (see loadConfig's `forApi`); the worker does not use it. */
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
 
   SALESFORCE_LOGIN_URL: url.default('http://127.0.0.1:4010'),
@@ -161,7 +162,12 @@ export class ConfigError extends Error {
   }
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export interface LoadOptions {
+  /** The API needs its bearer token; other processes do not. */
+  forApi?: boolean;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   // Empty strings count as unset, the way shells and .env files usually mean them.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -172,6 +178,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       const where = rest.length ? `${name} (${rest.join('.')})` : name;
       problems.push(`${where}: ${issue.message}`);
     }
+  }
+  if (options.forApi && !cleaned.API_TOKEN) {
+    problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');
   }
   let temporal: TemporalConnectionConfig | undefined;
   try {
@@ -191,9 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** For composition roots: load the configuration or print every problem and exit. */
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

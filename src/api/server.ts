@@ -4,14 +4,14 @@ import { createApp } from './app';
 
 /** Composition root of the HTTP API: reads config, connects to Temporal lazily, listens, shuts down. */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { forApi: true });
   // Lazy: the API starts (and /healthz answers 503) even while Temporal is still down.
   const connection = Connection.lazy(config.temporal.connectionOptions);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = await createApp({
     temporalClient: client,
     settings: {
-      apiToken: config.API_TOKEN,
+      apiToken: config.API_TOKEN!, // checked by loadConfigOrExit({ forApi: true })
       taskQueuePrefix: config.TASK_QUEUE_PREFIX,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       connectivityTargets: [

@@ -21,7 +21,7 @@ const tsxArgs = (file: string) => ['--import', 'tsx', resolve(root, file)];
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const env: NodeJS.ProcessEnv = { ...process.env, API_TOKEN: process.env.API_TOKEN ?? devApiToken };
-  const config = loadConfigOrExit(env);
+  const config = loadConfigOrExit(env, { forApi: true });
   const host = '127.0.0.1';
   const simPorts = {
     salesforce: config.SIM_SALESFORCE_PORT,

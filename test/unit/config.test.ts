@@ -18,13 +18,16 @@ describe('configuration', () => {
   it('names every missing or invalid variable in one error', () => {
     let error: unknown;
     try {
-      loadConfig({
-        API_PORT: 'eighty',
-        SALESFORCE_LOGIN_URL: 'not a url',
-        SAP_SALES_ORG: '10000',
-        WEBHOOK_SUBSCRIBERS: '[{"name":"Bad Name","url":"http://x","secret":"plain"}]',
-        LOG_LEVEL: 'LOUD',
-      });
+      loadConfig(
+        {
+          API_PORT: 'eighty',
+          SALESFORCE_LOGIN_URL: 'not a url',
+          SAP_SALES_ORG: '10000',
+          WEBHOOK_SUBSCRIBERS: '[{"name":"Bad Name","url":"http://x","secret":"plain"}]',
+          LOG_LEVEL: 'LOUD',
+        },
+        { forApi: true },
+      );
     } catch (err) {
       error = err;
     }
@@ -42,6 +45,12 @@ describe('configuration', () => {
       ].sort(),
     );
     expect((error as ConfigError).message).toContain('API_TOKEN');
+  });
+
+  it('requires the API token only of the API', () => {
+    expect(loadConfig({}).API_TOKEN).toBeUndefined();
+    expect(() => loadConfig({}, { forApi: true })).toThrow(/API_TOKEN: required by the API/);
+    expect(loadConfig(valid, { forApi: true }).API_TOKEN).toBe(valid.API_TOKEN);
   });
 
   it('rejects a subscriber list that is not JSON', () => {
