@@ -18,6 +18,8 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   if (process.env.INTEGRATION_SKIP_TEMPORAL === '1') return undefined;
+  // The CLI found or built by scripts/temporal-cli.sh (a first build prints its progress), or else the
+  // SDK's own download of the dev server, which needs internet access.
   const executable = resolveTemporalExecutable();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -25,6 +27,11 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       searchAttributes: [...allSearchAttributes],
       log: { format: 'pretty', level: 'error' },
     },
+  }).catch((err: unknown) => {
+    throw new Error(
+      `no Temporal dev server for the tests: ${(err as Error).message}. Install the Temporal CLI ` +
+        '(https://docs.temporal.io/cli#install) or Go (scripts/temporal-cli.sh builds it), then run npm test again',
+    );
   });
   project.provide('temporalAddress', env.address);
   project.provide('temporalNamespace', env.namespace ?? 'default');

@@ -44,14 +44,21 @@ async function main(): Promise<void> {
   for (const [port, what] of ports) await assertPortFree(host, port, what);
 
   const children: ManagedProcess[] = [];
+  let stopSdkServer: (() => Promise<void>) | undefined;
   let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping: api, worker, simulators, then Temporal...');
-    const [temporal, ...rest] = children;
-    await Promise.all(rest.reverse().map((p) => stopProcess(p)));
+    const temporal = children.find((p) => p.name === 'temporal');
+    await Promise.all(
+      children
+        .filter((p) => p !== temporal)
+        .reverse()
+        .map((p) => stopProcess(p)),
+    );
     if (temporal) await stopProcess(temporal);
+    await stopSdkServer?.();
     console.log('stopped.');
     process.exit(code);
   };
@@ -72,32 +79,55 @@ async function main(): Promise<void> {
       }
     });
 
-  // 1. Temporal dev server.
+  // 1. Temporal dev server: the CLI binary found or built by scripts/temporal-cli.sh, or else the SDK's
+  // own download of it (machines with internet access).
   const executable = resolveTemporalExecutable();
-  if (executable.type !== 'existing-path') {
-    throw new Error(
-      'npm start needs the Temporal CLI: install it (https://docs.temporal.io/cli#install) or Go, then run again',
-    );
-  }
   const dbFile = resolve(root, config.TEMPORAL_DEV_DB_FILE);
   mkdirSync(dirname(dbFile), { recursive: true });
-  const temporalArgs = [
-    'server',
-    'start-dev',
-    '--ip',
-    host,
-    '--port',
-    String(config.TEMPORAL_DEV_PORT),
-    '--db-filename',
-    dbFile,
-    '--log-level',
-    'warn',
-    ...(config.TEMPORAL_DEV_HEADLESS ? ['--headless'] : ['--ui-port', String(config.TEMPORAL_DEV_UI_PORT)]),
-    ...allSearchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
-  ];
-  const temporal = startProcess('temporal', executable.path, temporalArgs, env);
-  children.push(temporal);
-  watch(temporal);
+  if (executable.type === 'existing-path') {
+    const temporalArgs = [
+      'server',
+      'start-dev',
+      '--ip',
+      host,
+      '--port',
+      String(config.TEMPORAL_DEV_PORT),
+      '--db-filename',
+      dbFile,
+      '--log-level',
+      'warn',
+      ...(config.TEMPORAL_DEV_HEADLESS ? ['--headless'] : ['--ui-port', String(config.TEMPORAL_DEV_UI_PORT)]),
+      ...allSearchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
+    ];
+    const temporal = startProcess('temporal', executable.path, temporalArgs, env);
+    children.push(temporal);
+    watch(temporal);
+  } else {
+    console.log(
+      'No Temporal CLI here and no Go to build one: asking the Temporal SDK to download the dev server...',
+    );
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    try {
+      const sdkServer = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'cached-download' },
+          ip: host,
+          port: config.TEMPORAL_DEV_PORT,
+          dbFilename: dbFile,
+          ui: !config.TEMPORAL_DEV_HEADLESS,
+          uiPort: config.TEMPORAL_DEV_UI_PORT,
+          searchAttributes: [...allSearchAttributes],
+        },
+      });
+      stopSdkServer = () => sdkServer.teardown();
+    } catch (err) {
+      throw new Error(
+        `the Temporal dev server could not be downloaded (${(err as Error).message}). Install the Temporal CLI ` +
+          '(https://docs.temporal.io/cli#install) and put it on PATH or in TEMPORAL_CLI_PATH, or install Go so ' +
+          'scripts/temporal-cli.sh can build it; then run npm start again',
+      );
+    }
+  }
   await waitUntil(
     'Temporal',
     async () => {
