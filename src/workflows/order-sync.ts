@@ -94,6 +94,37 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
         changes: values,
       });
 
+    /**
+     * What of an event's values the other system must receive: fields it can take that it does not
+     * already hold, filtered by ownership and source time. Or, when nothing is left, the outcome why.
+     */
+    const decide = (
+      e: EntityEvent,
+      source: OrderSource,
+      values: Partial<OrderValues>,
+      fields: OrderField[],
+      target: OrderSource,
+    ): ReturnType<typeof resolveChange> | EventOutcome => {
+      const candidates = pick(values, fields, known(target));
+      if (!Object.keys(candidates).length) {
+        return { outcome: ours(e) ? 'echo' : 'ignored', detail: `nothing ${target} does not already hold` };
+      }
+      const decision = resolveChange({
+        source,
+        at: e.occurredAt,
+        values: candidates,
+        ownership,
+        versions: state.fieldVersions,
+      });
+      if (!Object.keys(decision.accept).length) {
+        return {
+          outcome: 'stale',
+          detail: decision.rejected.map((r) => `${r.field}: ${r.reason}`).join('; '),
+        };
+      }
+      return decision;
+    };
+
     if (event.kind === 'opportunity.updated') return fromSalesforce(event, ctx);
     if (event.kind === 'sap.salesorder.created' || event.kind === 'sap.salesorder.changed')
       return fromSap(event, ctx);
@@ -124,23 +155,8 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
         }
       }
 
-      const toSap = pick(values, toSapFields, known('sap'));
-      if (!Object.keys(toSap).length) {
-        return { outcome: ours(e) ? 'echo' : 'ignored', detail: 'nothing SAP does not already hold' };
-      }
-      const decision = resolveChange({
-        source: 'salesforce',
-        at: e.occurredAt,
-        values: toSap,
-        ownership,
-        versions: state.fieldVersions,
-      });
-      if (!Object.keys(decision.accept).length) {
-        return {
-          outcome: 'stale',
-          detail: decision.rejected.map((r) => `${r.field}: ${r.reason}`).join('; '),
-        };
-      }
+      const decision = decide(e, 'salesforce', values, toSapFields, 'sap');
+      if ('outcome' in decision) return decision;
       await sap.changeSalesOrder({
         salesDocument: state.links.sapOrderNumber,
         ...(decision.accept.requestedDate !== undefined
@@ -231,23 +247,8 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
       if (!state.links.opportunityId) return createOpportunity(e, all);
       if (!news.length && ours(e)) return { outcome: 'echo', detail: 'the coordinator’s own write to SAP' };
 
-      const toSf = pick(values, toSalesforceFields, known('salesforce'));
-      if (!Object.keys(toSf).length) {
-        return { outcome: ours(e) ? 'echo' : 'ignored', detail: 'nothing Salesforce does not already hold' };
-      }
-      const decision = resolveChange({
-        source: 'sap',
-        at: e.occurredAt,
-        values: toSf,
-        ownership,
-        versions: state.fieldVersions,
-      });
-      if (!Object.keys(decision.accept).length) {
-        return {
-          outcome: 'stale',
-          detail: decision.rejected.map((r) => `${r.field}: ${r.reason}`).join('; '),
-        };
-      }
+      const decision = decide(e, 'sap', values, toSalesforceFields, 'salesforce');
+      if ('outcome' in decision) return decision;
       await sf.updateRecord({
         type: 'Opportunity',
         id: state.links.opportunityId,
