@@ -31,7 +31,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/', 'bench/results/', '.ci-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
