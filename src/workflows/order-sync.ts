@@ -17,7 +17,7 @@ import {
   toOpportunityFields,
 } from '../domain/order-sync';
 import type { OrderField, OrderSource, OrderValues } from '../domain/order-sync';
-import type { EntityContext, EntityLoopResult, EventOutcome } from './entity-loop';
+import type { EntityLoopResult, EventOutcome } from './entity-loop';
 import { runEntityLoop } from './entity-loop';
 import type { EntityEvent, EntitySyncInput } from './entity-sync.messages';
 import { syncActivityOptions } from './policies';
@@ -125,12 +125,12 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
       return decision;
     };
 
-    if (event.kind === 'opportunity.updated') return fromSalesforce(event, ctx);
+    if (event.kind === 'opportunity.updated') return fromSalesforce(event);
     if (event.kind === 'sap.salesorder.created' || event.kind === 'sap.salesorder.changed')
-      return fromSap(event, ctx);
+      return fromSap(event);
     return { outcome: 'ignored', detail: `orderSync does not handle ${event.kind}` };
 
-    async function fromSalesforce(e: EntityEvent, c: EntityContext): Promise<EventOutcome> {
+    async function fromSalesforce(e: EntityEvent): Promise<EventOutcome> {
       const opportunityId = e.recordId;
       state.links.opportunityId = opportunityId;
       upsertSearchAttributes([{ key: SalesforceId, value: opportunityId }]);
@@ -151,7 +151,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
         } else {
           if (current.stage !== 'Closed Won')
             return { outcome: 'ignored', detail: 'no SAP order until the Opportunity is Closed Won' };
-          return createOrder(e, c, opportunityId, opp, current);
+          return createOrder(e, opportunityId, opp, current);
         }
       }
 
@@ -175,7 +175,6 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
 
     async function createOrder(
       e: EntityEvent,
-      _c: EntityContext,
       opportunityId: string,
       opp: Record<string, unknown>,
       current: Partial<OrderValues>,
@@ -234,7 +233,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
       };
     }
 
-    async function fromSap(e: EntityEvent, _c: EntityContext): Promise<EventOutcome> {
+    async function fromSap(e: EntityEvent): Promise<EventOutcome> {
       const salesDocument = e.recordId;
       state.links.sapOrderNumber = salesDocument;
       upsertSearchAttributes([{ key: SapOrderNumber, value: salesDocument }]);
@@ -283,7 +282,8 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
           StageName: 'Closed Won',
           CloseDate: values.requestedDate ?? e.occurredAt.slice(0, 10),
           AccountId: account.id,
-          ...toOpportunityFields({ ...values, requestedDate: undefined }),
+          // CloseDate is set above (with a fallback); the other SAP values map as usual.
+          ...toOpportunityFields(withoutRequestedDate(values)),
         },
       });
       state.links.opportunityId = opp.id;
@@ -304,4 +304,10 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
 
 function rejectedNote(rejected: { field: string; reason: string }[]): string {
   return rejected.length ? ` (not applied: ${rejected.map((r) => `${r.field} ${r.reason}`).join('; ')})` : '';
+}
+
+function withoutRequestedDate(values: Partial<OrderValues>): Partial<OrderValues> {
+  const rest = { ...values };
+  delete rest.requestedDate;
+  return rest;
 }
