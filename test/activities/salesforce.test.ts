@@ -1,6 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSalesforceActivities } from '../../src/activities/salesforce/activities';
@@ -13,6 +10,7 @@ import type { SalesforceAccountFields } from '../../src/domain/customer';
 import { ErrorType } from '../../src/domain/error-types';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
+import { failureOf, runInActivity } from '../support/activity';
 
 /**
  * The Salesforce activities with the real jsforce client against the Salesforce simulator. Only the
@@ -35,27 +33,8 @@ function newClient(overrides: Partial<SalesforceClientConfig> = {}): SalesforceC
 
 const passwordLogin = { username: 'integration@example.com', password: 'dev-password' };
 
-// Failed activities log a warning; expected here, so quiet unless TEST_LOG_LEVEL asks for them.
-const logger = new DefaultLogger(
-  (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR',
-);
-
 /** Runs one activity call in a fresh mock activity context (attempt 1). */
-function inActivity<R>(call: () => Promise<R>): Promise<R> {
-  return new MockActivityEnvironment({ attempt: 1 }, { logger }).run(call);
-}
-
-/** The ApplicationFailure the call rejected with (fails the test if it resolved or threw something else). */
-async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
-  const outcome = await call.then(
-    (value) => ({ resolved: value }),
-    (err: unknown) => ({ rejected: err }),
-  );
-  expect(outcome).toHaveProperty('rejected');
-  const err = (outcome as { rejected: unknown }).rejected;
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
+const inActivity = <R>(call: () => Promise<R>): Promise<R> => runInActivity(1, call);
 
 function newReference(label: string): string {
   return `act-sf-${label}:${randomUUID().slice(0, 8)}`;

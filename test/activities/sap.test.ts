@@ -1,6 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +10,7 @@ import type { CustomerInput, SapSalesArea } from '../../src/domain/customer';
 import { ErrorType } from '../../src/domain/error-types';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { createSapSimulator } from '../../src/simulators/sap';
+import { failureOf, runInActivity } from '../support/activity';
 
 /**
  * The SAP activities with the real `soap` client against the SAP simulator in explicit-commit mode
@@ -46,27 +44,7 @@ function newClient(overrides: Partial<SapClientConfig> = {}): SapClient {
   return client;
 }
 
-// Failed activities log a warning; expected here, so quiet unless TEST_LOG_LEVEL asks for them.
-const logger = new DefaultLogger(
-  (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR',
-);
-
-/** Runs one activity call in a fresh mock activity context with the given attempt number. */
-function inActivity<R>(attempt: number, call: () => Promise<R>): Promise<R> {
-  return new MockActivityEnvironment({ attempt }, { logger }).run(call);
-}
-
-/** The ApplicationFailure the call rejected with (fails the test if it resolved or threw something else). */
-async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
-  const outcome = await call.then(
-    (value) => ({ resolved: value }),
-    (err: unknown) => ({ rejected: err }),
-  );
-  expect(outcome).toHaveProperty('rejected');
-  const err = (outcome as { rejected: unknown }).rejected;
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
+const inActivity = runInActivity;
 
 /** Polls a condition of the simulator's state (no fixed sleeps); fails after `timeoutMs`. */
 async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {

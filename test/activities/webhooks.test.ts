@@ -1,6 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookActivities } from '../../src/activities/webhooks/activities';
@@ -10,6 +7,7 @@ import type { WebhookSubscriber } from '../../src/config';
 import { ErrorType } from '../../src/domain/error-types';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { createWebhookConsumerSimulator, DEV_WEBHOOK_SECRET } from '../../src/simulators/webhook-consumer';
+import { failureOf, runInActivity } from '../support/activity';
 
 /**
  * deliverWebhook with the real axios client against the webhook consumer simulator, which verifies
@@ -22,26 +20,7 @@ let running: RunningSimulator;
 let subscribers: WebhookSubscriber[];
 let hooks: WebhookActivities;
 
-// Failed activities log a warning; expected here, so quiet unless TEST_LOG_LEVEL asks for them.
-const logger = new DefaultLogger(
-  (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR',
-);
-
-function inActivity<R>(attempt: number, call: () => Promise<R>): Promise<R> {
-  return new MockActivityEnvironment({ attempt }, { logger }).run(call);
-}
-
-/** The ApplicationFailure the call rejected with (fails the test if it resolved or threw something else). */
-async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
-  const outcome = await call.then(
-    (value) => ({ resolved: value }),
-    (err: unknown) => ({ rejected: err }),
-  );
-  expect(outcome).toHaveProperty('rejected');
-  const err = (outcome as { rejected: unknown }).rejected;
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
+const inActivity = runInActivity;
 
 /** One event with its own type, so fault rules and record filters never see another test's deliveries. */
 function newEvent(label: string, subscriber = 'consumer'): DeliveryInput {
