@@ -171,24 +171,28 @@ export function resolveChange(input: {
 }
 
 /**
- * An echo is the coordinator's own write coming back as an event. Recognised by its origin marker
- * (Salesforce `changeOrigin` carrying our `client=` name; SAP `CHANGED_BY` our technical user), or —
- * for sources that give no origin — by content: every changed value equals what we last wrote.
+ * Whether a change was made by the coordinator itself, from the origin the source reports. A marker
+ * `client=<name>` must equal one `;`-separated part of Salesforce's `changeOrigin`
+ * (`com/salesforce/api/rest/62.0;client=<name>`); any other marker must equal the origin exactly (SAP's
+ * `CHANGED_BY` user). Exact, so `client=sync-staging` or a user `RFC_ADMIN` is never taken for ours.
  */
-export function isEcho(input: {
-  origin: string | undefined;
-  ownMarkers: string[];
-  values: Record<string, unknown>;
-  lastWritten: Record<string, unknown> | undefined;
-}): boolean {
-  if (
-    input.origin &&
-    input.ownMarkers.some((m) => m && input.origin!.toLowerCase().includes(m.toLowerCase()))
-  )
-    return true;
-  const entries = Object.entries(input.values);
-  if (!input.lastWritten || entries.length === 0) return false;
-  return entries.every(
-    ([k, v]) => k in input.lastWritten! && JSON.stringify(input.lastWritten![k]) === JSON.stringify(v),
+export function isOwnOrigin(origin: string | undefined, ownMarkers: string[]): boolean {
+  if (!origin) return false;
+  const parts = origin.split(';').map((p) => p.trim());
+  return ownMarkers.some((m) =>
+    m.startsWith('client=') ? parts.includes(m) : m !== '' && origin.trim().toUpperCase() === m.toUpperCase(),
+  );
+}
+
+/** The values of fields owned by `source`: all an own-origin event may still carry that matters. */
+export function ownedBy(
+  source: OrderSource,
+  values: Partial<OrderValues>,
+  ownership: Partial<Record<OrderField, FieldOwner>>,
+): Partial<OrderValues> {
+  return Object.fromEntries(
+    Object.entries(values).filter(
+      ([f]) => (ownership[f as OrderField] ?? defaultFieldOwnership[f as OrderField]) === source,
+    ),
   );
 }

@@ -9,7 +9,7 @@ import type { SalesforceActivities } from '../activities/salesforce/activities';
 import type { SapActivities } from '../activities/sap/activities';
 import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer';
 import { ErrorType } from '../domain/error-types';
-import { isEcho } from '../domain/order-sync';
+import { isOwnOrigin } from '../domain/order-sync';
 import type { EntitySyncInput } from './entity-sync.messages';
 import { runEntityLoop } from './entity-loop';
 import type { EntityLoopResult } from './entity-loop';
@@ -48,7 +48,7 @@ export async function accountSync(input: EntitySyncInput): Promise<EntityLoopRes
   return runEntityLoop(input, accountSync, async (event, ctx) => {
     if (event.kind !== 'account.created')
       return { outcome: 'ignored', detail: `accountSync does not handle ${event.kind}` };
-    if (isEcho({ origin: event.origin, ownMarkers, values: {}, lastWritten: undefined })) {
+    if (isOwnOrigin(event.origin, ownMarkers)) {
       return { outcome: 'echo', detail: 'the coordinator created this Account' };
     }
     const account = await sf.getRecord({ type: 'Account', id: event.recordId, fields: accountFields });

@@ -99,33 +99,37 @@ export async function runEntityLoop(
     const event = pending.shift()!;
     if (seen.has(event.eventId)) {
       record(event, { outcome: 'duplicate' });
-      continue;
+    } else {
+      let outcome: EventOutcome;
+      try {
+        outcome = await handle(event, ctx);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const failure = failureSummary(err);
+        outcome = { outcome: 'failed', detail: `${failure.type}: ${failure.message}` };
+        log.error('entity event failed', { eventId: event.eventId, kind: event.kind, failure });
+        await ops
+          .sendAlert({
+            severity: 'warning',
+            title: `${event.kind} ${event.recordId} was not applied`,
+            text: `${failure.type}: ${failure.message}. Later events for this record are still applied; fix the cause and have the source send the event again (a failed event is not remembered as seen, so its redelivery is applied).`,
+            workflowId: info.workflowId,
+            runId: info.runId,
+            failureType: failure.type,
+          })
+          .catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+      }
+      // A failed event is not remembered: its redelivery, once the cause is fixed, is applied.
+      if (outcome.outcome !== 'failed') {
+        seen.add(event.eventId);
+        if (seen.size > seenLimit) seen.delete(seen.values().next().value!);
+      }
+      if (outcome.outcome === 'applied') state.appliedCount += 1;
+      record(event, outcome);
     }
-    let outcome: EventOutcome;
-    try {
-      outcome = await handle(event, ctx);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const failure = failureSummary(err);
-      outcome = { outcome: 'failed', detail: `${failure.type}: ${failure.message}` };
-      log.error('entity event failed', { eventId: event.eventId, kind: event.kind, failure });
-      await ops
-        .sendAlert({
-          severity: 'warning',
-          title: `${event.kind} ${event.recordId} was not applied`,
-          text: `${failure.type}: ${failure.message}. Later events for this record are still applied; fix the cause and resend the event.`,
-          workflowId: info.workflowId,
-          runId: info.runId,
-          failureType: failure.type,
-        })
-        .catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
-    }
-    seen.add(event.eventId);
-    if (seen.size > seenLimit) seen.delete(seen.values().next().value!);
-    if (outcome.outcome === 'applied') state.appliedCount += 1;
-    record(event, outcome);
     runEvents += 1;
 
+    // Every event counts towards the history size, duplicates included (a redelivery storm too).
     if (runEvents >= (input.maxEventsPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       state.seenEventIds = [...seen].slice(-seenLimit);

@@ -10,6 +10,8 @@ import type { SapActivities, SapOrderActivities } from '../activities/sap/activi
 import { ErrorType } from '../domain/error-types';
 import {
   changedValues,
+  isOwnOrigin,
+  ownedBy,
   defaultFieldOwnership,
   fromOpportunity,
   fromSapOrder,
@@ -70,10 +72,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
   input.ownMarkers ??= await ops.ownChangeMarkers();
   const ownMarkers = input.ownMarkers;
   const ownership = { ...defaultFieldOwnership, ...input.ownership };
-  const ours = (event: EntityEvent) =>
-    Boolean(
-      event.origin && ownMarkers.some((m) => m && event.origin!.toLowerCase().includes(m.toLowerCase())),
-    );
+  const ours = (event: EntityEvent) => isOwnOrigin(event.origin, ownMarkers);
 
   return runEntityLoop(input, orderSync, async (event, ctx) => {
     const { state } = ctx;
@@ -134,11 +133,15 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
       const opportunityId = e.recordId;
       state.links.opportunityId = opportunityId;
       upsertSearchAttributes([{ key: SalesforceId, value: opportunityId }]);
-      const values = changedValues(fromOpportunity(e.fields), 'salesforce', e.changedFields);
-      const sfKnown = known('salesforce');
-      if (ours(e) && Object.entries(values).every(([k, v]) => same(sfKnown[k], v))) {
+      const changed = changedValues(fromOpportunity(e.fields), 'salesforce', e.changedFields);
+      // The coordinator's own write coming back says nothing new about the fields it wrote: never
+      // propagate those (two quick edits would otherwise ping-pong between stale echoes), only what
+      // Salesforce itself owns.
+      const values = ours(e) ? ownedBy('salesforce', changed, ownership) : changed;
+      if (ours(e) && !Object.keys(values).length) {
         return { outcome: 'echo', detail: 'the coordinator’s own write to Salesforce' };
       }
+      const sfKnown = known('salesforce');
       Object.assign(sfKnown, values);
 
       if (!state.links.sapOrderNumber) {
@@ -238,13 +241,17 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
       state.links.sapOrderNumber = salesDocument;
       upsertSearchAttributes([{ key: SapOrderNumber, value: salesDocument }]);
       const all = fromSapOrder(e.fields);
-      const values = e.kind === 'sap.salesorder.created' ? all : changedValues(all, 'sap', e.changedFields);
-      const sapKnown = known('sap');
-      const news = Object.entries(values).filter(([k, v]) => !same(sapKnown[k], v));
-      Object.assign(sapKnown, values);
-
-      if (!state.links.opportunityId) return createOpportunity(e, all);
-      if (!news.length && ours(e)) return { outcome: 'echo', detail: 'the coordinator’s own write to SAP' };
+      const changed = e.kind === 'sap.salesorder.created' ? all : changedValues(all, 'sap', e.changedFields);
+      if (!state.links.opportunityId) {
+        Object.assign(known('sap'), changed);
+        return createOpportunity(e, all);
+      }
+      // Our own change coming back from SAP: only what SAP owns (the price it computed) can be news.
+      const values = ours(e) ? ownedBy('sap', changed, ownership) : changed;
+      if (ours(e) && !Object.keys(values).length) {
+        return { outcome: 'echo', detail: 'the coordinator’s own write to SAP' };
+      }
+      Object.assign(known('sap'), values);
 
       const decision = decide(e, 'sap', values, toSalesforceFields, 'salesforce');
       if ('outcome' in decision) return decision;

@@ -201,3 +201,38 @@ describe('classifySalesforceError', () => {
     expect(failure.nonRetryable).toBe(false);
   });
 });
+
+describe('failed save results (collections report statusCode, single records errorCode)', () => {
+  it('keeps a row lock in a collection result retryable', async () => {
+    const { saveError } = await import('../../src/activities/salesforce/activities');
+    const failure = classifySalesforceError(
+      saveError([
+        {
+          statusCode: 'UNABLE_TO_LOCK_ROW',
+          message: 'unable to obtain exclusive access to this record',
+          fields: [],
+        },
+      ]),
+      'stock update',
+    );
+    expect(failure.type).toBe(ErrorType.SystemUnavailable);
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('keeps a validation failure permanent, with its fields', async () => {
+    const { saveError } = await import('../../src/activities/salesforce/activities');
+    const failure = classifySalesforceError(
+      saveError([
+        {
+          errorCode: 'REQUIRED_FIELD_MISSING',
+          message: 'Required fields are missing: [Name]',
+          fields: ['Name'],
+        },
+      ]),
+      'opportunity upsert',
+    );
+    expect(failure.type).toBe(ErrorType.SalesforceRejected);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details?.[0]).toEqual({ errorCode: 'REQUIRED_FIELD_MISSING', fields: ['Name'] });
+  });
+});

@@ -258,6 +258,51 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     );
   });
 
+  it('two quick edits and their late echoes do not ping-pong: the last edit stays on both sides', async () => {
+    const { opportunityId } = wonOpportunity('Quick');
+    const won = await opportunityUpdated(opportunityId, { StageName: 'Closed Won' });
+    await outcomeOf(won.workflowId, won.event.eventId);
+    const vbeln = env.salesforce.record('Opportunity', opportunityId)!.SAP_Order_Number__c as string;
+    const sfWritesBefore = env.salesforce.core.requests.list({ operation: 'update' }).length;
+
+    // A user edits the quantity twice; both events are queued before SAP reports the first write back.
+    env.salesforce.uiUpdate('Opportunity', opportunityId, { Quantity__c: 6 });
+    const six = await opportunityUpdated(opportunityId, { Quantity__c: 6 });
+    env.salesforce.uiUpdate('Opportunity', opportunityId, { Quantity__c: 7 });
+    const seven = await opportunityUpdated(opportunityId, { Quantity__c: 7 });
+    const echoOf = (qty: number, price: number) =>
+      send({
+        source: 'sap',
+        kind: 'sap.salesorder.changed',
+        recordId: vbeln,
+        origin: 'DEV_USER',
+        fields: {
+          SALESDOCUMENT: vbeln,
+          PURCH_NO_C: opportunityId,
+          NET_VALUE: price,
+          items: [{ MATERIAL: 'MAT-1000', REQ_QTY: qty }],
+        },
+        changedFields: ['TARGET_QTY', 'NET_VALUE'],
+      });
+    const echo6 = await echoOf(6, 600);
+    const echo7 = await echoOf(7, 700);
+    await outcomeOf(echo7.workflowId, echo7.event.eventId);
+    const s = await state(echo7.workflowId);
+    const outcome = (id: string) => s.recent.find((r) => r.eventId === id)?.outcome;
+    expect([six, seven].map((x) => outcome(x.event.eventId))).toEqual(['applied', 'applied']);
+    // The stale echo (6) must not be written back to Salesforce; SAP's price is SAP's to set.
+    expect(env.salesforce.record('Opportunity', opportunityId)!.Quantity__c).toBe(7);
+    expect(env.sap.order(vbeln)!.items[0]!.KWMENG).toBe(7);
+    const quantityWrites = env.salesforce.core.requests
+      .list({ operation: 'update' })
+      .slice(sfWritesBefore)
+      .filter((r) => r.path.includes(opportunityId));
+    // At most the two price write-backs (600, then 700), never a quantity flip-flop.
+    expect(quantityWrites.length).toBeLessThanOrEqual(2);
+    expect(env.salesforce.record('Opportunity', opportunityId)!.Amount).toBe(700);
+    expect(outcome(echo6.event.eventId)).toMatch(/applied|echo/);
+  });
+
   it('resolves conflicts: ownership first, then the newest change by source time', async () => {
     const { opportunityId } = wonOpportunity('Conflict');
     const won = await opportunityUpdated(opportunityId, { StageName: 'Closed Won' });

@@ -14,6 +14,25 @@ export interface AccountRef {
   sapCustomerNumber?: string;
 }
 
+/**
+ * A failed save result as the error jsforce would have thrown: Salesforce's own code (collections put it
+ * in `statusCode`, single records in `errorCode`), so the classification sees UNABLE_TO_LOCK_ROW as the
+ * transient error it is instead of a generic rejection.
+ */
+export function saveError(errors: unknown): Error {
+  const list = (Array.isArray(errors) ? errors : [errors]) as {
+    statusCode?: string;
+    errorCode?: string;
+    message?: string;
+    fields?: string[];
+  }[];
+  const first = list[0] ?? {};
+  return Object.assign(new Error(first.message ?? JSON.stringify(errors)), {
+    errorCode: first.statusCode ?? first.errorCode ?? 'SAVE_FAILED',
+    data: { fields: first.fields ?? [] },
+  });
+}
+
 /** The external-id field every record the coordinator writes is keyed by. */
 export const integrationIdField = 'Integration_Id__c';
 
@@ -67,8 +86,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
             { ...input.fields, [integrationIdField]: encodeURIComponent(input.reference) },
             integrationIdField,
           );
-        if (!res.success)
-          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPSERT_FAILED' });
+        if (!res.success) throw saveError(res.errors);
         // An update of an existing record (HTTP 204 on older API versions) carries no id: look it up.
         const id = res.id ?? (await findAccountByReference({ reference: input.reference }))?.id;
         if (!id) throw new Error('the upsert succeeded but the Account cannot be read back');
@@ -85,8 +103,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
         const res = await conn
           .sobject('Account')
           .update({ Id: input.accountId, SAP_Customer_Number__c: input.sapCustomerNumber });
-        if (!res.success)
-          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPDATE_FAILED' });
+        if (!res.success) throw saveError(res.errors);
       });
     },
 
@@ -131,8 +148,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
       await run(`${input.type} update`, async () => {
         const conn = await client.ready();
         const res = await conn.sobject(input.type).update({ ...input.fields, Id: input.id });
-        if (!res.success)
-          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPDATE_FAILED' });
+        if (!res.success) throw saveError(res.errors);
       });
     },
 
@@ -146,8 +162,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
         const res = await conn
           .sobject('Opportunity')
           .upsert({ ...input.fields, SAP_Order_Number__c: input.sapOrderNumber }, 'SAP_Order_Number__c');
-        if (!res.success)
-          throw Object.assign(new Error(JSON.stringify(res.errors)), { errorCode: 'UPSERT_FAILED' });
+        if (!res.success) throw saveError(res.errors);
         let id: string | undefined = res.id;
         if (!id) {
           const found = await conn.query<{ Id: string }>(
@@ -180,8 +195,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
             .map((r) => ({ Id: r.Id, Stock_Available__c: input.quantity }));
           const results = await conn.sobject('Opportunity').update(batch, { allOrNone: true });
           for (const r of results) {
-            if (!r.success)
-              throw Object.assign(new Error(JSON.stringify(r.errors)), { errorCode: 'UPDATE_FAILED' });
+            if (!r.success) throw saveError(r.errors);
             if (r.id) updated.push(r.id);
           }
         }
