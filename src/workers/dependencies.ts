@@ -5,12 +5,18 @@ import { SalesforceClient } from '../activities/salesforce/client';
 import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
 import { SapClient } from '../activities/sap/client';
 import { createWebhookActivities } from '../activities/webhooks/activities';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { SystemQueue } from '../workflows/task-queues';
 import type { QueueTuning, WorkerActivities } from './worker-set';
 
 /** Builds each system's client and activities from configuration: the worker's only wiring code. */
-export function buildActivities(config: Config): WorkerActivities {
+export interface RuntimeDeps {
+  /** A Temporal client, for activities that read other runs (entity workflows restarting after idle). */
+  temporalClient?: Client;
+}
+
+export function buildActivities(config: Config, runtime: RuntimeDeps = {}): WorkerActivities {
   const salesforce = new SalesforceClient({
     loginUrl: config.SALESFORCE_LOGIN_URL,
     clientId: config.SALESFORCE_CLIENT_ID,
@@ -48,6 +54,7 @@ export function buildActivities(config: Config): WorkerActivities {
     local: { listSubscribers: (input: { type: string }) => webhooks.listSubscribers(input) },
     ops: {
       ...createOpsActivities({
+        temporalClient: runtime.temporalClient,
         ownChangeMarkers: [
           `client=${config.SALESFORCE_CALL_CLIENT}`,
           config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,

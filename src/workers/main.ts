@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { buildActivities, queueTuning } from './dependencies';
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
-  const activities = buildActivities(config);
+  const clientConnection = await Connection.connect(config.temporal.connectionOptions);
+  const temporalClient = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const activities = buildActivities(config, { temporalClient });
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,
@@ -29,6 +32,7 @@ async function main(): Promise<void> {
   );
   await set.run();
   await connection.close();
+  await clientConnection.close();
   console.log('worker: stopped');
 }
 

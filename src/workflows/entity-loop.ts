@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   log,
   ParentClosePolicy,
   proxyActivities,
@@ -11,12 +12,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/activities';
+import type { OpsActivities } from '../activities/ops/activities';
 import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from './entity-sync.messages';
 import { emptyEntityState, entityEventSignal, getEntityStateQuery } from './entity-sync.messages';
 import { failureSummary } from './failures';
 import type { notificationDelivery } from './notification-delivery';
 import { notificationWorkflowId } from './notification-delivery.messages';
-import { alertActivityOptions } from './policies';
+import { alertActivityOptions, syncActivityOptions } from './policies';
 import { activityQueueFor } from './task-queues';
 
 const seenLimit = 2_000;
@@ -46,9 +48,9 @@ export async function runEntityLoop(
   handle: (event: EntityEvent, ctx: EntityContext) => Promise<EventOutcome>,
 ): Promise<EntityLoopResult> {
   const info = workflowInfo();
-  const state = input.state ?? emptyEntityState();
   const pending: EntityEvent[] = [...(input.pending ?? [])];
-  const seen = new Set(state.seenEventIds);
+  let state = input.state ?? emptyEntityState();
+  let seen = new Set(state.seenEventIds);
   let runEvents = 0;
   setHandler(entityEventSignal, (event) => {
     pending.push(event);
@@ -62,6 +64,18 @@ export async function runEntityLoop(
 
   const queue = (system: Parameters<typeof activityQueueFor>[1]) => activityQueueFor(info.taskQueue, system);
   const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
+  // Runs recorded before this lookup existed replay without it (the patch marker tells them apart).
+  if (!input.state && patched('entity-state-from-previous-run')) {
+    // A new chain for this record (first event ever, or again after an idle close): pick up what the
+    // last run remembered, so a late redelivery or an older change is still recognised.
+    const lookup = proxyActivities<OpsActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
+    const previous = (await lookup.previousEntityState({ workflowId: info.workflowId })) as
+      EntityState | undefined;
+    if (previous) {
+      state = { ...emptyEntityState(), ...previous };
+      seen = new Set(state.seenEventIds);
+    }
+  }
   const ctx: EntityContext = {
     state,
     input,

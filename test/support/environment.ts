@@ -74,7 +74,7 @@ export async function startIntegrationEnvironment(
         connection: t.nativeConnection,
         namespace: t.namespace,
         taskQueuePrefix: prefix,
-        activities: buildActivities(config),
+        activities: buildActivities(config, { temporalClient: t.client }),
         workflowBundle: await workflowBundle(),
         identity,
       });

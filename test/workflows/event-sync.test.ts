@@ -439,6 +439,62 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     expect(env.sap.orders().filter((o) => o.BSTKD === opportunityId)).toHaveLength(1);
   });
 
+  it('a record whose workflow closed when idle remembers, when it starts again, what it applied', async () => {
+    const { opportunityId } = wonOpportunity('Idle');
+    const idle = { idleTimeout: '1s' };
+    const won = await send(
+      {
+        source: 'salesforce',
+        kind: 'opportunity.updated',
+        recordId: opportunityId,
+        fields: { StageName: 'Closed Won' },
+        changedFields: ['StageName'],
+      },
+      idle,
+    );
+    await outcomeOf(won.workflowId, won.event.eventId);
+    const later = await send(
+      {
+        source: 'salesforce',
+        kind: 'opportunity.updated',
+        recordId: opportunityId,
+        fields: { Quantity__c: 9 },
+        changedFields: ['Quantity__c'],
+      },
+      idle,
+    );
+    await outcomeOf(later.workflowId, later.event.eventId);
+    const vbeln = env.salesforce.record('Opportunity', opportunityId)!.SAP_Order_Number__c as string;
+    expect(env.sap.order(vbeln)!.items[0]!.KWMENG).toBe(9);
+    await waitFor(
+      'the idle close',
+      async () => (await t.client.workflow.getHandle(won.workflowId).describe()).status.name === 'COMPLETED',
+    );
+
+    // The source redelivers the first change (its 200 was lost): a new run starts and must not re-apply it.
+    const redelivered = await send({ ...won.event, eventId: won.event.eventId }, idle);
+    await waitFor('the redelivery to be recognised in the new run', async () =>
+      (await state(redelivered.workflowId)).recent.some(
+        (r) => r.eventId === won.event.eventId && r.outcome === 'duplicate',
+      ),
+    );
+    // An older change of a shared field, delivered late, still loses to the applied one.
+    const older = await send(
+      {
+        source: 'salesforce',
+        kind: 'opportunity.updated',
+        recordId: opportunityId,
+        occurredAt: '2000-01-01T00:00:00Z',
+        fields: { Quantity__c: 3 },
+        changedFields: ['Quantity__c'],
+      },
+      idle,
+    );
+    expect(await outcomeOf(older.workflowId, older.event.eventId)).toMatchObject({ outcome: 'stale' });
+    expect(env.sap.order(vbeln)!.items[0]!.KWMENG).toBe(9);
+    expect(env.sap.orders().filter((o) => o.BSTKD === opportunityId)).toHaveLength(1);
+  });
+
   it('a stock change updates the open Opportunities for the SKU, and an older version is stale', async () => {
     const sku = 'MAT-3000';
     const { opportunityId } = wonOpportunity('Stock', {

@@ -1,4 +1,5 @@
 import { activityInfo } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import axios from 'axios';
 import type { AxiosInstance } from 'axios';
@@ -12,6 +13,13 @@ export interface OpsDeps {
    * name and the SAP technical user. Entity workflows use them for echo suppression.
    */
   ownChangeMarkers?: string[];
+  /** For entity workflows that start again after an idle close: reads the state their last run ended with. */
+  temporalClient?: Client;
+}
+
+/** What an entity workflow's closed run returned (src/workflows/entity-loop.ts), as far as it is read here. */
+interface ClosedEntityRun {
+  state?: Record<string, unknown>;
 }
 
 export interface ProbeInput {
@@ -38,6 +46,31 @@ export function createOpsActivities(deps: OpsDeps = {}) {
   return {
     async ownChangeMarkers(): Promise<string[]> {
       return deps.ownChangeMarkers ?? [];
+    },
+
+    /**
+     * The state the latest completed run of this workflow id ended with, so a record's workflow that
+     * closed when idle and starts again remembers its seen events, field versions and links. Undefined
+     * for a record seen for the first time.
+     */
+    async previousEntityState(input: { workflowId: string }): Promise<Record<string, unknown> | undefined> {
+      const client = deps.temporalClient;
+      if (!client) return undefined;
+      const id = input.workflowId.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+      let latest: { runId: string; closeTime: number } | undefined;
+      let seen = 0;
+      for await (const wf of client.workflow.list({
+        query: `WorkflowId = '${id}' AND ExecutionStatus = 'Completed'`,
+        pageSize: 20,
+      })) {
+        const closed = wf.closeTime?.getTime() ?? 0;
+        if (!latest || closed > latest.closeTime) latest = { runId: wf.runId, closeTime: closed };
+        if (++seen >= 100) break;
+      }
+      if (!latest) return undefined;
+      const result = (await client.workflow.getHandle(input.workflowId, latest.runId).result()) as
+        ClosedEntityRun | undefined;
+      return result?.state;
     },
 
     async probeEndpoint(input: ProbeInput): Promise<ProbeResult> {
