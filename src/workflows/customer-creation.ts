@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   isCancellation,
   log,
   proxyActivities,
@@ -188,11 +189,35 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
   enter('notification');
   const event = toCustomerCreatedEvent(customer, { salesforceAccountId: salesforceId, sapCustomerNumber });
   const occurredAt = new Date().toISOString(); // workflow time: fixed in history, so retries send the same body
-  const deliveries = await publishEvent(
-    queue('webhooks'),
-    { sourceKey: info.workflowId, type: event.type, data: event.data, occurredAt },
-    input.notificationRetry,
-  );
+  // A cancellation here stops the notification but undoes nothing: the customer exists in both
+  // systems. The run ends CANCELED with an alert, and a redrive (a new run) links the existing records
+  // and delivers the event.
+  const cancelledDuringNotification = async (err: unknown): Promise<never> => {
+    enter('cancelled');
+    await CancellationScope.nonCancellable(() =>
+      alert(
+        'warning',
+        `customer.created for ${reference} was cancelled`,
+        `The customer exists (Salesforce ${salesforceId}, SAP ${sapCustomerNumber}); the run was cancelled while notifying subscribers, so they may not have the event. Redrive with POST /v1/runs/${info.workflowId}/redrive.`,
+        'Cancelled',
+      ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) })),
+    );
+    throw err;
+  };
+  let deliveries: Awaited<ReturnType<typeof publishEvent>>;
+  try {
+    deliveries = await publishEvent(
+      queue('webhooks'),
+      { sourceKey: info.workflowId, type: event.type, data: event.data, occurredAt },
+      input.notificationRetry,
+    );
+  } catch (err) {
+    if (isCancellation(err)) return cancelledDuringNotification(err);
+    throw err;
+  }
+  if (CancellationScope.current().consideredCancelled) {
+    return cancelledDuringNotification(new CancelledFailure('cancelled while notifying subscribers'));
+  }
   const failed = deliveries.filter((d) => d.status === 'failed');
   const notification: NotificationOutcome = {
     status: deliveries.length === 0 ? 'no-subscribers' : failed.length ? 'failed' : 'delivered',

@@ -310,6 +310,35 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     }
   });
 
+  it('cancelling during the notification undoes nothing, ends CANCELED and alerts', async () => {
+    const prefix = uniquePrefix('cancelnotify');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('cancelnotify');
+      env.webhooks.core.faults.failNext('timeout', 1, { operation: 'customer.created' }, { delayMs: 1500 });
+      const handle = await run(prefix, customer);
+      await waitFor(
+        'the notification step',
+        async () => (await handle.query(getStepQuery)) === 'notification',
+      );
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      expect((error as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      // The customer exists in both systems and stays.
+      const [account] = accountsFor(customer.reference);
+      expect(account?.SAP_Customer_Number__c).toMatch(/^\d{10}$/);
+      expect(env.sap.customer(account!.SAP_Customer_Number__c as string)?.LOEVM).toBe('');
+      const alert = await waitFor('the alert', () =>
+        env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId),
+      );
+      expect(alert.body.metadata.failureType).toBe('Cancelled');
+      expect(alert.body.blocks[0].text.text).toContain('/redrive');
+    } finally {
+      await workers.stop();
+    }
+  });
+
   it('a notification that fails past its retry budget leaves the customer in place, reports it and alerts', async () => {
     const prefix = uniquePrefix('notify');
     const workers = await env.startWorkers(prefix);
