@@ -229,6 +229,29 @@ describe('SAP customer activities against the simulator', () => {
   });
 });
 
+describe('SAP compensation without a customer number', () => {
+  it('refuses to guess when several live customers match: an operator decides', async () => {
+    const { match } = newCustomer('twins');
+    for (const kunnr of ['0000880001', '0000880002']) {
+      sap.putCustomer({
+        KUNNR: kunnr,
+        NAME1: match.NAME1,
+        STRAS: match.STRAS,
+        ORT01: match.ORT01,
+        PSTLZ: match.PSTLZ,
+        LAND1: match.LAND1,
+      });
+    }
+
+    const failure = await failureOf(inActivity(1, () => activities.blockCustomer({ match })));
+
+    expect(failure.type).toBe(ErrorType.SapCustomerConflict);
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details).toEqual([{ candidates: ['0000880001', '0000880002'] }]);
+    expect(customersNamed(match.NAME1).map((c) => c.LOEVM)).toEqual(['', '']);
+  });
+});
+
 describe('SAP failures are classified (DESIGN.md §4)', () => {
   it('a RETURN row of type E (unknown country) is a non-retryable SapBusinessError with SAP’s ID and NUMBER', async () => {
     const { customer, match } = newCustomer('country', {

@@ -1,4 +1,6 @@
 import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../domain/error-types';
 import { toSapCustomerCreate } from '../../domain/customer';
 import type { SapCustomerMatch, SapCustomerSource, SapSalesArea } from '../../domain/customer';
 import type { SapClient, SapSession } from './client';
@@ -111,8 +113,20 @@ export function createSapActivities({ client, salesArea }: SapDeps) {
       customerNumber?: string;
       match: SapCustomerMatch;
     }): Promise<{ blocked: boolean; customerNumber?: string }> {
-      const customerNumber =
-        input.customerNumber ?? (await findCustomer({ match: input.match })).customerNumber;
+      let customerNumber = input.customerNumber;
+      if (!customerNumber) {
+        const found = await findCustomer({ match: input.match });
+        if (found.candidates.length > 1) {
+          // Several live customers look like ours: blocking one at random could hit someone else's.
+          throw ApplicationFailure.create({
+            type: ErrorType.SapCustomerConflict,
+            nonRetryable: true,
+            message: `several SAP customers match ${input.match.NAME1} (${found.candidates.join(', ')}); an operator must decide which one this run created`,
+            details: [{ candidates: found.candidates }],
+          });
+        }
+        customerNumber = found.customerNumber;
+      }
       if (!customerNumber) return { blocked: false };
       await classified('Z_CUSTOMER_SET_BLOCKS', () =>
         client.session(async (s) => {
