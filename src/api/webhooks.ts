@@ -29,6 +29,11 @@ export interface WebhookSettings {
   /** ENTITY_IDLE_TIMEOUT, passed to entity workflows when they start. */
   idleTimeout?: string;
   toleranceSeconds?: number;
+  /**
+   * Put before every entity workflow id (`order:<id>` becomes `<prefix>order:<id>`): lets two
+   * deployments, or two test files, share one namespace without sharing records' workflows.
+   */
+  workflowIdPrefix?: string;
 }
 
 export interface WebhookRouteSettings extends WebhookSettings {
@@ -140,7 +145,8 @@ export async function registerWebhookRoutes(
   const tolerance = settings.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
 
   const deliver = async (event: EntityEvent) => {
-    const route = routeEntityEvent(event);
+    const routed = routeEntityEvent(event);
+    const route = { ...routed, workflowId: `${settings.workflowIdPrefix ?? ''}${routed.workflowId}` };
     const input: EntitySyncInput = {
       route,
       ownership: settings.ownership,

@@ -76,7 +76,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
 
   return runEntityLoop(input, orderSync, async (event, ctx) => {
     const { state } = ctx;
-    if (!state.links.opportunityId && /^order:006/.test(input.route.workflowId)) {
+    if (!state.links.opportunityId && /^006[A-Za-z0-9]{12}/.test(input.route.businessKey)) {
       state.links.opportunityId = input.route.businessKey;
     }
     const known = (system: OrderSource) => (state.lastWritten[system] ??= {});

@@ -34,7 +34,12 @@ describe('event sync end to end: simulators -> /webhooks -> entity workflows -> 
     workers = await env.startWorkers(prefix);
     api = await startApi(t.client, {
       taskQueuePrefix: prefix,
-      webhooks: { secrets: { salesforce: secret, sap: secret, inventory: secret }, idleTimeout: '5m' },
+      webhooks: {
+        secrets: { salesforce: secret, sap: secret, inventory: secret },
+        idleTimeout: '5m',
+        // The simulators number records the same way in every test file: keep this file's workflows apart.
+        workflowIdPrefix: `${prefix}:`,
+      },
     });
     for (const [sim, source] of [
       [env.salesforce, 'salesforce'],
@@ -109,7 +114,7 @@ describe('event sync end to end: simulators -> /webhooks -> entity workflows -> 
     });
 
     // Every write the coordinator made came back from its system as an event, and was dropped.
-    const workflowId = `order:${opp.id}`;
+    const workflowId = `${prefix}:order:${opp.id}`;
     const state = await waitFor('the echoes to be processed', async () => {
       const s = await entityState(workflowId);
       return s.recent.filter((r) => r.outcome === 'echo').length >= 3 && s.pending === 0 ? s : undefined;
