@@ -125,6 +125,12 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     const account = await sf.upsertAccount({ reference, fields: toSalesforceAccount(customer) });
     salesforceId = account.id;
     salesforceAccountCreated = !existingAccount;
+    if (!existingAccount && account.attempt === 1 && !account.created) {
+      // Our first and only upsert found an Account: someone else created it after our lookup. It is
+      // not ours to delete. (After a retry the upsert cannot tell, and the Account counts as ours.)
+      undos.shift();
+      salesforceAccountCreated = false;
+    }
     upsertSearchAttributes([{ key: SalesforceId, value: salesforceId }]);
 
     enter('sap-customer');

@@ -220,6 +220,39 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     }
   });
 
+  it('never deletes an Account someone else created between the lookup and the upsert', async () => {
+    const prefix = uniquePrefix('race');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('race', {
+        address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
+      });
+      // The upsert is held for a moment; meanwhile another writer creates the Account.
+      const rule = env.salesforce.core.faults.failNext(
+        'timeout',
+        1,
+        { operation: 'upsert' },
+        { delayMs: 800 },
+      );
+      const handle = await run(prefix, customer);
+      await waitFor(
+        'the upsert to be held',
+        () => !env.salesforce.core.faults.state().rules.some((r) => r.id === rule.id),
+      );
+      const [otherId] = env.salesforce.seed('Account', {
+        Name: 'Created elsewhere',
+        Integration_Id__c: customer.reference,
+      });
+
+      const error = (await handle.result().catch((e: unknown) => e)) as WorkflowFailedError;
+      expect((error.cause as ApplicationFailure).type).toBe('SapBusinessError');
+      expect((error.cause as ApplicationFailure).details?.[0]).toMatchObject({ undone: [] });
+      expect(accountsFor(customer.reference).map((a) => a.Id)).toEqual([otherId]);
+    } finally {
+      await workers.stop();
+    }
+  });
+
   it('completes with no duplicates when the worker stops after the CRM step and another worker takes over', async () => {
     const prefix = uniquePrefix('failover');
     const customer = customerFor('failover');

@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SalesforceAccountFields } from '../../domain/customer';
 import { ErrorType } from '../../domain/error-types';
@@ -76,7 +77,7 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
     async upsertAccount(input: {
       reference: string;
       fields: SalesforceAccountFields;
-    }): Promise<{ id: string; created: boolean }> {
+    }): Promise<{ id: string; created: boolean; attempt: number }> {
       return run('account upsert', async () => {
         const conn = await client.ready();
         // jsforce puts the external id into the URL unencoded.
@@ -90,7 +91,13 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
         // An update of an existing record (HTTP 204 on older API versions) carries no id: look it up.
         const id = res.id ?? (await findAccountByReference({ reference: input.reference }))?.id;
         if (!id) throw new Error('the upsert succeeded but the Account cannot be read back');
-        return { id, created: Boolean((res as { created?: boolean }).created) };
+        // With the attempt, the caller can tell "updated an Account someone else just created" (a first
+        // attempt that created nothing) from "updated the Account our lost first attempt created".
+        return {
+          id,
+          created: Boolean((res as { created?: boolean }).created),
+          attempt: activityInfo().attempt,
+        };
       });
     },
 
