@@ -101,7 +101,7 @@ describe('Salesforce activities against the simulator (client credentials)', () 
     const fields = accountFields(reference);
 
     const first = await inActivity(() => sf.upsertAccount({ reference, fields }));
-    expect(first).toEqual({ id: expect.stringMatching(/^001[A-Za-z0-9]{15}$/), created: true });
+    expect(first).toEqual({ id: expect.stringMatching(/^001[A-Za-z0-9]{15}$/), created: true, attempt: 1 });
 
     const second = await inActivity(() =>
       sf.upsertAccount({
@@ -109,7 +109,7 @@ describe('Salesforce activities against the simulator (client credentials)', () 
         fields: { ...fields, BillingCity: 'Cambridge', Phone: '+441223000000' },
       }),
     );
-    expect(second).toEqual({ id: first.id, created: false });
+    expect(second).toEqual({ id: first.id, created: false, attempt: 1 });
 
     const [account, ...others] = accountsWith(reference);
     expect(others).toHaveLength(0);
