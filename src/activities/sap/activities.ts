@@ -46,6 +46,27 @@ async function classified<T>(operation: string, fn: () => Promise<T>): Promise<T
 }
 
 /**
+ * Runs an update (BAPI + commit). When its outcome is unknown — the client gave up waiting — the retry
+ * is held back for one client timeout: a commit still running in SAP then has landed, and the retry's
+ * check-before-create finds it instead of creating the record twice.
+ */
+async function ambiguityAware<T>(client: SapClient, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === ErrorType.Timeout && !err.nonRetryable) {
+      throw ApplicationFailure.create({
+        type: err.type,
+        message: `${err.message}; its outcome is unknown, so the retry waits for SAP to finish`,
+        details: err.details ? [...err.details] : undefined,
+        nextRetryDelay: client.timeoutMs,
+      });
+    }
+    throw err;
+  }
+}
+
+/**
  * SAP activities. Update BAPIs are not idempotent and take effect only with BAPI_TRANSACTION_COMMIT in
  * the same session, so each write runs BAPI + commit in one session, and a retried create first
  * checks whether an earlier attempt already committed the customer.
@@ -89,18 +110,23 @@ export function createSapActivities({ client, salesArea }: SapDeps) {
         if (earlier.customerNumber)
           return { customerNumber: earlier.customerNumber, recoveredFromEarlierAttempt: true };
       }
-      return classified('BAPI_CUSTOMER_CREATEFROMDATA1', () =>
-        client.session(async (s) => {
-          const res = await call(s, 'BAPI_CUSTOMER_CREATEFROMDATA1', {
-            ...toSapCustomerCreate(input.customer, salesArea),
-          });
-          assertNoBapiError('BAPI_CUSTOMER_CREATEFROMDATA1', res.RETURN);
-          const customerNumber = str(res.CUSTOMERNO);
-          if (!customerNumber)
-            throw classifySapError(new Error('no CUSTOMERNO in the answer'), 'BAPI_CUSTOMER_CREATEFROMDATA1');
-          await commit(s);
-          return { customerNumber, recoveredFromEarlierAttempt: false };
-        }),
+      return ambiguityAware(client, () =>
+        classified('BAPI_CUSTOMER_CREATEFROMDATA1', () =>
+          client.session(async (s) => {
+            const res = await call(s, 'BAPI_CUSTOMER_CREATEFROMDATA1', {
+              ...toSapCustomerCreate(input.customer, salesArea),
+            });
+            assertNoBapiError('BAPI_CUSTOMER_CREATEFROMDATA1', res.RETURN);
+            const customerNumber = str(res.CUSTOMERNO);
+            if (!customerNumber)
+              throw classifySapError(
+                new Error('no CUSTOMERNO in the answer'),
+                'BAPI_CUSTOMER_CREATEFROMDATA1',
+              );
+            await commit(s);
+            return { customerNumber, recoveredFromEarlierAttempt: false };
+          }),
+        ),
       );
     },
 
@@ -213,28 +239,30 @@ export function createSapOrderActivities({ client, salesArea }: SapDeps) {
         const earlier = await findSalesOrder(input);
         if (earlier) return { ...earlier, recoveredFromEarlierAttempt: true };
       }
-      const salesDocument = await classified('BAPI_SALESORDER_CREATEFROMDAT2', () =>
-        client.session(async (s) => {
-          const res = await call(s, 'BAPI_SALESORDER_CREATEFROMDAT2', {
-            ORDER_HEADER_IN: {
-              DOC_TYPE: 'TA',
-              SALES_ORG: salesArea.salesOrg,
-              DISTR_CHAN: salesArea.distributionChannel,
-              DIVISION: salesArea.division,
-              PURCH_NO_C: input.purchaseOrder,
-              ...(input.requestedDate ? { REQ_DATE_H: input.requestedDate } : {}),
-            },
-            ORDER_ITEMS_IN: {
-              item: [{ ITM_NUMBER: '000010', MATERIAL: input.material, TARGET_QTY: input.quantity }],
-            },
-            ORDER_PARTNERS: { item: [{ PARTN_ROLE: 'AG', PARTN_NUMB: input.customerNumber }] },
-          });
-          assertNoBapiError('BAPI_SALESORDER_CREATEFROMDAT2', res.RETURN);
-          const document = str(res.SALESDOCUMENT);
-          if (!document) throw new Error('no SALESDOCUMENT in the answer');
-          await commit(s);
-          return document;
-        }),
+      const salesDocument = await ambiguityAware(client, () =>
+        classified('BAPI_SALESORDER_CREATEFROMDAT2', () =>
+          client.session(async (s) => {
+            const res = await call(s, 'BAPI_SALESORDER_CREATEFROMDAT2', {
+              ORDER_HEADER_IN: {
+                DOC_TYPE: 'TA',
+                SALES_ORG: salesArea.salesOrg,
+                DISTR_CHAN: salesArea.distributionChannel,
+                DIVISION: salesArea.division,
+                PURCH_NO_C: input.purchaseOrder,
+                ...(input.requestedDate ? { REQ_DATE_H: input.requestedDate } : {}),
+              },
+              ORDER_ITEMS_IN: {
+                item: [{ ITM_NUMBER: '000010', MATERIAL: input.material, TARGET_QTY: input.quantity }],
+              },
+              ORDER_PARTNERS: { item: [{ PARTN_ROLE: 'AG', PARTN_NUMB: input.customerNumber }] },
+            });
+            assertNoBapiError('BAPI_SALESORDER_CREATEFROMDAT2', res.RETURN);
+            const document = str(res.SALESDOCUMENT);
+            if (!document) throw new Error('no SALESDOCUMENT in the answer');
+            await commit(s);
+            return document;
+          }),
+        ),
       );
       const created = await findSalesOrder(input);
       if (!created || created.salesDocument !== salesDocument) {

@@ -25,6 +25,11 @@ export class SapClient {
 
   constructor(private readonly config: SapClientConfig) {}
 
+  /** How long one SOAP call may take before the client gives up (SAP_TIMEOUT_MS). */
+  get timeoutMs(): number {
+    return this.config.timeoutMs;
+  }
+
   private async newClient(): Promise<Client> {
     this.template ??= createClientAsync(this.config.wsdlPath, { endpoint: this.config.endpoint }).catch(
       (err: unknown) => {
