@@ -30,18 +30,19 @@ const webhookSubscriber = z.object({
   events: z.array(z.string()).optional(),
 });
 
-const jsonArray = <T extends z.ZodType>(item: T) =>
+/** A variable holding JSON, validated by `schema` after parsing; `what` names the expected shape. */
+const jsonOf = <T extends z.ZodType>(what: string, schema: T) =>
   z
     .string()
     .transform((raw, ctx) => {
       try {
         return JSON.parse(raw) as unknown;
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        ctx.addIssue({ code: 'custom', message: `must be ${what}` });
         return z.NEVER;
       }
     })
-    .pipe(z.array(item));
+    .pipe(schema);
 
 /** The dev secret of the simulators' outbound events; production sets its own per source. */
 const devSourceSecret = 'whsec_ZGV2LXNvdXJjZS1ldmVudHMtc2VjcmV0LTAxMjM0NTY=';
@@ -90,7 +91,7 @@ export const envSchema = z.object({
     .default('0000100000'),
   SAP_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
 
-  WEBHOOK_SUBSCRIBERS: jsonArray(webhookSubscriber).default([
+  WEBHOOK_SUBSCRIBERS: jsonOf('a JSON array', z.array(webhookSubscriber)).default([
     {
       name: 'dev-consumer',
       url: 'http://127.0.0.1:4030/hooks/default',
@@ -106,18 +107,10 @@ export const envSchema = z.object({
   SAP_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
   INVENTORY_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
   /** Which system owns each field of an Opportunity / SAP sales order pair (see docs/flows/event-sync.md). */
-  FIELD_OWNERSHIP: z
-    .string()
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.partialRecord(z.enum(orderFields), z.enum(['salesforce', 'sap', 'shared'])))
-    .default(defaultFieldOwnership),
+  FIELD_OWNERSHIP: jsonOf(
+    'a JSON object',
+    z.partialRecord(z.enum(orderFields), z.enum(['salesforce', 'sap', 'shared'])),
+  ).default(defaultFieldOwnership),
   ENTITY_IDLE_TIMEOUT: z
     .string()
     .regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30m or 1h')
