@@ -1,10 +1,30 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { workerMetricsTelemetry } from '../src/observability/worker-telemetry';
 
 // Quiet by default: worker state changes and activity retry warnings are expected in tests.
 // TEST_LOG_LEVEL=WARN, INFO or DEBUG shows them when a test needs reading.
 const level = (process.env.TEST_LOG_LEVEL ?? 'ERROR') as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** A free loopback port for this test file's worker metrics endpoint. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
 try {
-  Runtime.install({ logger: new DefaultLogger(level) });
+  // The production metrics exporter on a free port: tests read the workers' business metrics from it
+  // (TEST_WORKER_METRICS_URL), as Prometheus would.
+  const port = await freePort();
+  Runtime.install({
+    logger: new DefaultLogger(level),
+    telemetryOptions: { metrics: workerMetricsTelemetry(`127.0.0.1:${port}`) },
+  });
+  process.env.TEST_WORKER_METRICS_URL = `http://127.0.0.1:${port}/metrics`;
 } catch {
   // Already installed in this process (watch mode re-runs).
 }

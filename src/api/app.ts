@@ -7,6 +7,7 @@ import type { connectivityCheck } from '../workflows/connectivity-check';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
 import { bearerAuth } from './auth';
+import { registerApiMetrics } from '../observability/http-metrics';
 import { errorHandler } from './errors';
 import { openApiDocument } from './openapi';
 import { registerCustomerRoutes } from './customers';
@@ -52,6 +53,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const { temporalClient: client, settings } = deps;
   const app = Fastify({ logger: deps.logger ?? false });
   app.setErrorHandler(errorHandler);
+  // First, so its onResponse hook sees every route (GET /metrics: unauthenticated, no personal data).
+  registerApiMetrics(app);
   const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
 
   const openapi = openApiDocument();

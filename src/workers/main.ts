@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
+import { workerMetricsTelemetry } from '../observability/worker-telemetry';
 import { buildActivities, queueTuning } from './dependencies';
 import { createWorkerSet } from './worker-set';
 
@@ -10,7 +11,7 @@ async function main(): Promise<void> {
   Runtime.install({
     logger: new DefaultLogger(config.LOG_LEVEL),
     telemetryOptions: config.METRICS_PORT
-      ? { metrics: { prometheus: { bindAddress: `${config.METRICS_HOST}:${config.METRICS_PORT}` } } }
+      ? { metrics: workerMetricsTelemetry(`${config.METRICS_HOST}:${config.METRICS_PORT}`) }
       : undefined,
     // Ctrl-C / SIGTERM drain the workers: running activities get shutdownGraceTime to finish.
     shutdownSignals: ['SIGINT', 'SIGTERM'],

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/task-queues';
 import type { SystemQueue } from '../workflows/task-queues';
 
@@ -10,6 +11,15 @@ const workflowsDir = resolve(__dirname, '../workflows');
 export const workflowsPath = existsSync(`${workflowsDir}/index.ts`)
   ? `${workflowsDir}/index.ts`
   : `${workflowsDir}/index.js`;
+const observabilityDir = resolve(__dirname, '../observability');
+/** Bundled with the workflows: flow metrics for every workflow type (replay-safe). */
+export const workflowInterceptorModules = [
+  existsSync(`${observabilityDir}/workflow-interceptors.ts`)
+    ? `${observabilityDir}/workflow-interceptors.ts`
+    : `${observabilityDir}/workflow-interceptors.js`,
+];
+/** Activity interceptors of every worker: external-call metrics. */
+export const activityInterceptors = [activityMetricsInterceptor];
 
 export interface QueueTuning {
   /** Server-side limit for the whole task queue, across every worker: the system's quota. */
@@ -49,7 +59,7 @@ export interface WorkerSet {
 }
 
 export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = {
@@ -69,6 +79,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const { connection, namespace, taskQueuePrefix } = options;
   const workers: Worker[] = [];
   const graceTime = {
+    interceptors: { activity: activityInterceptors },
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),
   };

@@ -19,6 +19,7 @@ import {
   toSapCustomerMatch,
 } from '../domain/customer';
 import { ErrorType } from '../domain/error-types';
+import { countCompensation } from '../observability/workflow-metrics';
 import { getStepQuery } from './common.messages';
 import type {
   CustomerCreationInput,
@@ -173,6 +174,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
           notUndone.push(undo.name);
         }
       }
+      if (undone.length || notUndone.length) countCompensation(info.workflowType, notUndone.length === 0);
       const summary = `${cancelled ? 'cancelled' : `failed at ${failedStep}: ${cause.message}`}. Undone: ${undone.join(', ') || 'nothing'}${notUndone.length ? `. NOT undone (needs an operator): ${notUndone.join(', ')}` : ''}`;
       await alert(
         notUndone.length ? 'critical' : 'warning',

@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/activities';
+import { countEntityEvent, countEntityEventReceived } from '../observability/workflow-metrics';
 import type { OpsActivities } from '../activities/ops/activities';
 import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from './entity-sync.messages';
 import { emptyEntityState, entityEventSignal, getEntityStateQuery } from './entity-sync.messages';
@@ -53,6 +54,7 @@ export async function runEntityLoop(
   let seen = new Set(state.seenEventIds);
   let runEvents = 0;
   setHandler(entityEventSignal, (event) => {
+    countEntityEventReceived(info.workflowType);
     pending.push(event);
   });
   setHandler(getEntityStateQuery, () => ({
@@ -112,6 +114,7 @@ export async function runEntityLoop(
     }
     const event = pending.shift()!;
     if (seen.has(event.eventId)) {
+      countEntityEvent(info.workflowType, 'duplicate');
       record(event, { outcome: 'duplicate' });
     } else {
       let outcome: EventOutcome;
@@ -139,6 +142,7 @@ export async function runEntityLoop(
         if (seen.size > seenLimit) seen.delete(seen.values().next().value!);
       }
       if (outcome.outcome === 'applied') state.appliedCount += 1;
+      countEntityEvent(info.workflowType, outcome.outcome);
       record(event, outcome);
     }
     runEvents += 1;

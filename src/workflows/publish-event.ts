@@ -1,5 +1,6 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { WebhookActivities } from '../activities/webhooks/activities';
+import { countWebhookDelivery } from '../observability/workflow-metrics';
 import type { DeliveryOutcome } from './customer-creation.messages';
 import { failureSummary } from './failures';
 import type { NotificationRetry } from './customer-creation.messages';
@@ -39,6 +40,9 @@ export async function publishEvent(
         occurredAt: input.occurredAt,
       }),
     ),
+  );
+  outcomes.forEach((o, i) =>
+    countWebhookDelivery(subscribers[i]!, o.status === 'fulfilled' ? 'delivered' : 'failed'),
   );
   return outcomes.map((o, i): DeliveryOutcome =>
     o.status === 'fulfilled'

@@ -1,0 +1,44 @@
+import { metricMeter } from '@temporalio/workflow';
+import type { MetricTags } from '@temporalio/common';
+import { metrics } from './metric-names';
+import type { MetricDefinition } from './metric-names';
+
+/**
+ * Business metrics emitted from workflow code. They go through the SDK's workflow `metricMeter`, which
+ * drops every emission while a workflow replays its history, so a run evicted from the cache and
+ * replayed on another worker is not counted twice. Emitting a metric is not a workflow command: adding
+ * or moving these calls never changes a history.
+ */
+
+function counter(def: MetricDefinition, tags: MetricTags, value = 1): void {
+  metricMeter.createCounter(def.name, undefined, def.help).add(value, tags);
+}
+
+export function histogram(def: MetricDefinition, value: number, tags: MetricTags): void {
+  metricMeter.createHistogram(def.name, 'float', 's', def.help).record(value, tags);
+}
+
+export function countFlow(
+  key: 'flowStarted' | 'flowCompleted' | 'flowCancelled' | 'flowFailed',
+  tags: MetricTags,
+): void {
+  counter(metrics[key], tags);
+}
+
+/** A saga ran its undos; `complete` when every undo succeeded. */
+export function countCompensation(flow: string, complete: boolean): void {
+  counter(metrics.flowCompensated, { flow, outcome: complete ? 'complete' : 'incomplete' });
+}
+
+/** The final outcome of one webhook delivery (after Temporal's retries). */
+export function countWebhookDelivery(subscriber: string, outcome: 'delivered' | 'failed'): void {
+  counter(metrics.webhookDeliveries, { subscriber, outcome });
+}
+
+export function countEntityEventReceived(flow: string): void {
+  counter(metrics.entityEventsReceived, { flow });
+}
+
+export function countEntityEvent(flow: string, outcome: string): void {
+  counter(metrics.entityEvents, { flow, outcome });
+}
