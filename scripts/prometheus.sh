@@ -7,6 +7,7 @@
 #   scripts/prometheus.sh --ensure       install if missing; progress on stderr; exit 0 when usable
 #   scripts/prometheus.sh --print-path   print "<prometheus> <promtool>" (installs if missing)
 #   scripts/prometheus.sh --check        exit 0 when usable, 3 when not (never installs)
+#   PROMETHEUS_NO_INSTALL=1               any mode: find only, never install (the tests use this)
 set -euo pipefail
 
 mode="${1:---ensure}"
@@ -25,7 +26,7 @@ done_ok() {
 }
 
 find_bins && done_ok
-if [ "$mode" = "--check" ]; then
+if [ "$mode" = "--check" ] || [ -n "${PROMETHEUS_NO_INSTALL:-}" ]; then
   say "prometheus/promtool not found"
   exit 3
 fi

@@ -135,6 +135,20 @@ export const metrics = {
     labels: ['flow', 'reason'],
     source: 'worker',
   }),
+  quotaUsed: m({
+    name: 'integration_api_quota_used_ratio',
+    type: 'gauge',
+    help: "Share of an external system's API allowance used, as the system last reported it (Salesforce: Sforce-Limit-Info).",
+    labels: ['system'],
+    source: 'worker',
+  }),
+  syncLag: m({
+    name: 'integration_sync_lag_seconds',
+    type: 'gauge',
+    help: 'How far a batch sync of an object type is behind the source (now minus the last synced change), emitted by batch syncs.',
+    labels: ['object'],
+    source: 'worker',
+  }),
   httpRequests: m({
     name: 'integration_api_http_requests_total',
     type: 'counter',
