@@ -19,6 +19,7 @@ import { SCHEMA, describeGlobalEntry, describeObject, findObject } from './schem
 import type { ObjectDef } from './schema';
 import { checkQuery, parseSoql, runQuery } from './soql';
 import { RecordStore } from './store';
+import { ApiUsageWindow, createBulkQueryJobs } from './bulk';
 import type { Change, DmlContext, Row } from './store';
 import { renderValue } from './values';
 
@@ -52,6 +53,12 @@ export interface SalesforceSimulatorOptions {
   sessionTtlMs?: number;
   /** Daily API request allowance; calls beyond it get 403 REQUEST_LIMIT_EXCEEDED (default 15000). */
   dailyApiLimit?: number;
+  /** The rolling window the daily allowance is counted over (default 24 h; tests shorten it). */
+  apiUsageWindowMs?: number;
+  /** How long a Bulk API 2.0 query job takes to reach JobComplete (default 50 ms). */
+  bulkQueryProcessingMs?: number;
+  /** Records per Bulk API 2.0 results set when the client sends no maxRecords (default 50000). */
+  bulkQueryMaxRecords?: number;
   /** Records per query batch unless the client asks for a batch size (default 2000). */
   queryBatchSize?: number;
   /** Overrides the `instance_url` handed out by the token endpoint (default: the simulator's own URL). */
@@ -114,8 +121,12 @@ export interface SalesforceSimulator {
   expireSessions(opts?: { revokeRefreshTokens?: boolean }): number;
   revokeRefreshTokens(): void;
   tokensIssued(): TokenIssue[];
-  apiUsage(): { used: number; limit: number };
+  apiUsage(): { used: number; limit: number; windowMs: number };
   setApiUsage(used: number, limit?: number): void;
+  /** Changes the length of the rolling window usage is counted over. */
+  setApiUsageWindow(windowMs: number): void;
+  /** Moves the rolling window forward: calls older than the window no longer count. */
+  advanceApiUsageWindow(ms: number): void;
   configureEvents(target: OutboundTarget | undefined): void;
   readonly events: OutboundEvents;
   /** Change events produced so far (whether or not a target was configured). */
@@ -190,6 +201,9 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     sessionTtlMs: input.sessionTtlMs ?? 2 * 60 * 60 * 1000,
     dailyApiLimit: input.dailyApiLimit ?? 15000,
     queryBatchSize: input.queryBatchSize ?? 2000,
+    apiUsageWindowMs: input.apiUsageWindowMs ?? 24 * 60 * 60 * 1000,
+    bulkQueryProcessingMs: input.bulkQueryProcessingMs ?? 50,
+    bulkQueryMaxRecords: input.bulkQueryMaxRecords ?? 50000,
   };
   const now = input.now ?? (() => Date.now());
   const core = createSimulatorApp('salesforce', SALESFORCE_FAULT_KINDS);
@@ -201,8 +215,14 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
   const issued: TokenIssue[] = [];
   const cursors = new Map<string, Cursor>();
   const changeLog: ChangeEvent[] = [];
-  let apiUsed = 0;
-  let apiLimit = options.dailyApiLimit;
+  const usage = new ApiUsageWindow(now, options.dailyApiLimit, options.apiUsageWindowMs);
+  const bulk = createBulkQueryJobs({
+    store,
+    ids,
+    now,
+    processingMs: options.bulkQueryProcessingMs,
+    defaultMaxRecords: options.bulkQueryMaxRecords,
+  });
   let replayId = 0;
   let commitNumber = 10716283339728;
   let running: RunningSimulator | undefined;
@@ -280,7 +300,7 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     return out;
   };
 
-  const limitHeader = () => `api-usage=${apiUsed}/${apiLimit}`;
+  const limitHeader = () => `api-usage=${usage.used()}/${usage.limit}`;
 
   const send = (reply: FastifyReply, status: number, body?: unknown) => {
     reply.code(status).header('sforce-limit-info', limitHeader());
@@ -744,10 +764,16 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     if (head === 'query' || head === 'queryAll') return a === undefined ? 'query' : 'queryMore';
     if (head === 'composite' && a === 'sobjects') return 'collections';
     if (head === 'limits') return 'limits';
+    if (head === 'jobs' && a === 'query') return 'bulkQuery';
     return 'resources';
   };
 
-  const dispatch = (ctx: Ctx, rest: string[], op: string): { status: number; body?: unknown } => {
+  const dispatch = (
+    ctx: Ctx,
+    rest: string[],
+    op: string,
+  ):
+    { status: number; body?: unknown } | { status: number; csv: string; headers: Record<string, string> } => {
     const method = ctx.req.method;
     const [head, a, b, c] = rest;
     const body = (): unknown => parseJsonBody(ctx.req.body);
@@ -768,7 +794,7 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     if (op === 'limits') {
       return {
         status: 200,
-        body: { DailyApiRequests: { Max: apiLimit, Remaining: Math.max(0, apiLimit - apiUsed) } },
+        body: { DailyApiRequests: { Max: usage.limit, Remaining: Math.max(0, usage.limit - usage.used()) } },
       };
     }
     if (head === 'sobjects') {
@@ -865,6 +891,12 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       if (b !== undefined) throw notFound();
       return { status: 200, body: queryMore(ctx, a) };
     }
+    if (head === 'jobs' && a === 'query') {
+      return bulk.handle(
+        { method, version: ctx.version, userId: ctx.session.userId, query: ctx.query, body },
+        rest.slice(2),
+      );
+    }
     if (head === 'composite' && a === 'sobjects') {
       return {
         status: 200,
@@ -912,9 +944,13 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     }
     try {
       const session = authenticate(req);
-      if (apiUsed >= apiLimit) throw requestLimitExceeded();
-      apiUsed += 1;
+      if (usage.exhausted()) throw requestLimitExceeded();
+      usage.count();
       const result = dispatch({ req, reply, version, session, query }, rest, op);
+      if ('csv' in result) {
+        reply.code(result.status).header('sforce-limit-info', limitHeader()).headers(result.headers);
+        return reply.header('content-type', 'text/csv').send(result.csv);
+      }
       return send(reply, result.status, result.body);
     } catch (err) {
       if (err instanceof SfError) return sendError(reply, err);
@@ -1020,8 +1056,10 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       cursors.clear();
       changeLog.length = 0;
       events.clear();
-      apiUsed = 0;
-      apiLimit = options.dailyApiLimit;
+      usage.set(0);
+      usage.limit = options.dailyApiLimit;
+      usage.windowMs = options.apiUsageWindowMs;
+      bulk.reset();
     },
     records(type, opts) {
       const def = findObject(type);
@@ -1056,10 +1094,16 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       for (const rt of refreshTokens.values()) rt.revoked = true;
     },
     tokensIssued: () => issued.map((t) => ({ ...t })),
-    apiUsage: () => ({ used: apiUsed, limit: apiLimit }),
+    apiUsage: () => ({ used: usage.used(), limit: usage.limit, windowMs: usage.windowMs }),
     setApiUsage(used, limit) {
-      apiUsed = used;
-      if (limit !== undefined) apiLimit = limit;
+      usage.set(used);
+      if (limit !== undefined) usage.limit = limit;
+    },
+    setApiUsageWindow(windowMs) {
+      usage.windowMs = windowMs;
+    },
+    advanceApiUsageWindow(ms) {
+      usage.advance(ms);
     },
     configureEvents(target) {
       events.configure(target);
@@ -1100,8 +1144,18 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
   );
   core.app.get('/__admin/limits', (_req, reply) => reply.send(sim.apiUsage()));
   core.app.put('/__admin/limits', (req, reply) => {
-    const body = (req.body ?? {}) as { used?: number; limit?: number };
-    sim.setApiUsage(body.used ?? apiUsed, body.limit);
+    const body = (req.body ?? {}) as { used?: number; limit?: number; windowMs?: number; advanceMs?: number };
+    const bad = (['used', 'limit', 'windowMs', 'advanceMs'] as const).find(
+      (k) => body[k] !== undefined && !(Number.isInteger(body[k]) && body[k] >= 0),
+    );
+    if (bad)
+      return reply
+        .code(400)
+        .send([{ message: `${bad} must be a non-negative integer`, errorCode: 'INVALID_INPUT' }]);
+    if (body.windowMs !== undefined) sim.setApiUsageWindow(body.windowMs);
+    if (body.used !== undefined || body.limit !== undefined)
+      sim.setApiUsage(body.used ?? usage.used(), body.limit);
+    if (body.advanceMs !== undefined) sim.advanceApiUsageWindow(body.advanceMs);
     return reply.send(sim.apiUsage());
   });
   core.app.get('/__admin/events', (_req, reply) =>

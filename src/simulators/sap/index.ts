@@ -25,6 +25,14 @@ import {
 } from './functions';
 import type { CallContext, CommittedOrderEvent, LuwEntry, Session } from './functions';
 import { exceptionEnvelope, icmErrorPage, logonErrorPage, systemFailureEnvelope } from './pages';
+import {
+  CHANGE_POINTER_FUNCTIONS,
+  CHANGE_POINTER_UPDATE_FUNCTIONS,
+  ChangePointerLog,
+  RfcException,
+  registerChangePointerAdmin,
+} from './change-pointers';
+import type { ChangePointer } from './change-pointers';
 
 export const SAP_FAULT_KINDS = [
   'system-failure',
@@ -128,7 +136,17 @@ export interface SapSimulator {
   events: OutboundEvents;
   /** Changes an order as a dialog user in the GUI would, committed at once; emits sap.salesorder.changed. */
   changeOrderAsDialogUser(vbeln: string, change: OrderChange, user?: string): VbakRecord;
-  /** Adds or replaces a committed customer (test set-up). */
+  /** The DEBMAS change pointers (BDCP2) written so far. */
+  changePointers(): ChangePointer[];
+  /** A dialog user's change in XD02 (committed at once, writes change pointers). */
+  changeCustomerAsDialogUser(
+    kunnr: string,
+    fields: Partial<Kna1Record>,
+    user?: string,
+  ): Kna1Record | undefined;
+  /** A dialog user's new customer in XD01 (committed at once, writes a change pointer). */
+  createCustomerAsDialogUser(fields: Partial<Kna1Record> & { NAME1: string }, user?: string): Kna1Record;
+  /** Adds or replaces a committed customer (test set-up; no change pointers). */
   putCustomer(customer: Partial<Kna1Record> & { KUNNR: string; NAME1: string }): Kna1Record;
 }
 
@@ -193,6 +211,21 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
   const store = new SapStore({ ...DEFAULT_NUMBER_RANGES, ...options.numberRanges });
   const engine = new SapEngine(store, { logicalSystem, onOrderEvent: (e) => sendOrderEvent(e) });
   const als = new AsyncLocalStorage<RequestContext>();
+  // Change documents are written from the before/after images at COMMIT WORK; a rollback drops pending changes.
+  const changePointers = new ChangePointerLog({ store, client, now });
+  const commitLuw = engine.commit.bind(engine);
+  const discardLuw = engine.discard.bind(engine);
+  engine.commit = (session, at) => {
+    const before = changePointers.snapshot();
+    changePointers.applyPending(session);
+    const n = commitLuw(session, at);
+    changePointers.record(before, session.user, at);
+    return n;
+  };
+  engine.discard = (session) => {
+    changePointers.discard(session);
+    return discardLuw(session);
+  };
   const wsdlXml = readFileSync(options.wsdlPath ?? DEFAULT_WSDL_PATH, 'utf8');
 
   function sendOrderEvent(e: CommittedOrderEvent): void {
@@ -234,6 +267,19 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
         return ctx.result;
       } catch (err) {
         // A dump in the function module: the route answers with SAP's system-failure fault.
+        ctx.error = err;
+        return {};
+      }
+    };
+  }
+  for (const name of CHANGE_POINTER_FUNCTIONS) {
+    port[name] = (args) => {
+      const ctx = als.getStore();
+      if (!ctx) throw new Error('SAP simulator: function called outside a request');
+      try {
+        ctx.result = changePointers[name](args ?? {}, ctx);
+        return ctx.result;
+      } catch (err) {
         ctx.error = err;
         return {};
       }
@@ -329,7 +375,10 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     const user = authenticate(req, reply);
     if (!user) return reply;
     if (!operation) return sendFaultKind('system-failure', req, reply);
-    if (!(FUNCTION_NAMES as readonly string[]).includes(operation)) {
+    if (
+      !(FUNCTION_NAMES as readonly string[]).includes(operation) &&
+      !(CHANGE_POINTER_FUNCTIONS as readonly string[]).includes(operation)
+    ) {
       return reply
         .code(500)
         .header('content-type', 'text/xml; charset=utf-8')
@@ -351,11 +400,19 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     const response = await als.run(ctx, () =>
       soapServer!.processRequest(xml, { url: SAP_SOAP_PATH, headers }),
     );
+    if (ctx.error instanceof RfcException) {
+      if (fresh) engine.discard(session);
+      return reply
+        .code(500)
+        .header('content-type', 'text/xml; charset=utf-8')
+        .send(exceptionEnvelope(ctx.error.functionName, ctx.error.exception, ctx.error.message));
+    }
     if (ctx.error !== undefined) {
       engine.discard(session);
       return sendFaultKind('system-failure', req, reply);
     }
-    if (UPDATE_FUNCTIONS.has(operation) && mode === 'implicit' && ctx.result && !returnedError(ctx.result)) {
+    const isUpdate = UPDATE_FUNCTIONS.has(operation) || CHANGE_POINTER_UPDATE_FUNCTIONS.has(operation);
+    if (isUpdate && mode === 'implicit' && ctx.result && !returnedError(ctx.result)) {
       engine.commit(session, at);
     }
     // A request without the session cookie is a session of its own: what it did not commit is gone.
@@ -403,6 +460,7 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
       VBAP: () => orders.flatMap((o) => o.items),
       VBPA: () => orders.flatMap((o) => o.partners),
       MARA: () => store.materials,
+      BDCP2: () => changePointers.list(),
       LUW: () => sessionInfos(),
     };
     if (table) {
@@ -415,6 +473,7 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
   function reset(): void {
     for (const s of [...engine.sessions.values()]) engine.endSession(s);
     store.reset();
+    changePointers.reset();
     events.clear();
     events.configure(options.events);
     mode = options.commitMode ?? 'explicit';
@@ -465,6 +524,7 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     reset,
     records: (query) => records(query.table),
   });
+  registerChangePointerAdmin(app, changePointers, dialogUser);
   app.get('/__admin/luws', (_req, reply) => reply.send(sessionInfos()));
   app.delete('/__admin/sessions', (_req, reply) => reply.send({ ended: expireSessions() }));
   app.get('/__admin/commit-mode', (_req, reply) => reply.send({ mode }));
@@ -529,6 +589,11 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     configureEvents: (target) => events.configure(target),
     events,
     changeOrderAsDialogUser,
+    changePointers: () => changePointers.list(),
+    changeCustomerAsDialogUser: (kunnr, fields, user = dialogUser) =>
+      changePointers.changeAsDialogUser(kunnr, fields, user),
+    createCustomerAsDialogUser: (fields, user = dialogUser) =>
+      changePointers.createAsDialogUser(fields, user),
     putCustomer(partial) {
       const c: Kna1Record = {
         NAME2: '',
