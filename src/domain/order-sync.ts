@@ -49,12 +49,16 @@ const num = (v: unknown): number | undefined => {
 };
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
-/** SAP dates travel as YYYY-MM-DD in SOAP XML; some payloads carry YYYYMMDD. */
-const isoDate = (v: unknown): string | undefined => {
+/**
+ * A calendar date as YYYY-MM-DD. SAP dates travel as YYYY-MM-DD in SOAP XML; some payloads carry YYYYMMDD. An initial DATS field (no
+ * date) is `0000-00-00` / `00000000`, never empty: that is no date, not the year zero.
+ */
+export const calendarDate = (v: unknown): string | undefined => {
   const s = text(v);
   if (!s) return undefined;
-  if (/^\d{8}$/.test(s)) return `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`;
-  return /^\d{4}-\d{2}-\d{2}/.test(s) ? s.slice(0, 10) : undefined;
+  const iso = /^\d{8}$/.test(s) ? `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}` : s.slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || iso === '0000-00-00') return undefined;
+  return iso;
 };
 
 /** Canonical values present in Opportunity fields (an event's or a record's). */
@@ -65,7 +69,7 @@ export function fromOpportunity(fields: Record<string, unknown>): Partial<OrderV
   const material = text(fields.SAP_Material__c);
   const quantity = num(fields.Quantity__c);
   const amount = num(fields.Amount);
-  const requestedDate = isoDate(fields.CloseDate);
+  const requestedDate = calendarDate(fields.CloseDate);
   if (name !== undefined) out.name = name;
   if (stage !== undefined) out.stage = stage;
   if (material !== undefined) out.material = material.toUpperCase();
@@ -90,7 +94,7 @@ export function fromSapOrder(data: SapOrderData): Partial<OrderValues> {
   const material = text(first?.MATERIAL);
   const quantity = num(first?.REQ_QTY ?? first?.TARGET_QTY);
   const amount = num(data.NET_VALUE);
-  const requestedDate = isoDate(data.REQ_DATE_H);
+  const requestedDate = calendarDate(data.REQ_DATE_H);
   if (material !== undefined) out.material = material.toUpperCase();
   if (quantity !== undefined) out.quantity = quantity;
   if (amount !== undefined) out.amount = amount;

@@ -128,6 +128,15 @@ describe('Salesforce activities against the simulator (client credentials)', () 
     });
   });
 
+  it('upsertAccount works for a reference ending in an extension-like suffix (ACME.inc), which Salesforce answers 404 in an upsert URL', async () => {
+    const reference = `ACME-${randomUUID().slice(0, 8)}.inc`;
+    const first = await inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) }));
+    expect(first).toMatchObject({ created: true });
+    const second = await inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) }));
+    expect(second).toEqual({ id: first.id, created: false, attempt: 1 });
+    expect(accountsWith(reference).map((a) => a.Id)).toEqual([first.id]);
+  });
+
   it('setAccountSapCustomerNumber writes SAP_Customer_Number__c on the Account', async () => {
     const reference = newReference('link');
     const { id } = await inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) }));
@@ -190,7 +199,7 @@ describe('Salesforce activities against the simulator (client credentials)', () 
     const reference = newReference('session-fault');
     await inActivity(() => sf.findAccountByReference({ reference })); // logged in
     const tokensBefore = sim.tokensIssued().length;
-    sim.core.faults.failNext('session-expired', 1, { operation: 'upsert' });
+    sim.core.faults.failNext('session-expired', 1, { operation: 'collections', method: 'PATCH' });
 
     const result = await inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) }));
 
@@ -294,7 +303,7 @@ describe('Salesforce failures are classified (DESIGN.md §4)', () => {
   it('UNABLE_TO_LOCK_ROW is a retryable SystemUnavailable, and the retry creates the Account once', async () => {
     const reference = newReference('lock');
     const fields = accountFields(reference);
-    sim.core.faults.failNext('unable-to-lock-row', 1, { operation: 'upsert' });
+    sim.core.faults.failNext('unable-to-lock-row', 1, { operation: 'collections', method: 'PATCH' });
 
     const failure = await failureOf(inActivity(() => sf.upsertAccount({ reference, fields })));
 
@@ -311,7 +320,7 @@ describe('Salesforce failures are classified (DESIGN.md §4)', () => {
 
   it('SERVER_UNAVAILABLE (503) is a retryable SystemUnavailable', async () => {
     const reference = newReference('503');
-    sim.core.faults.failNext('server-unavailable', 1, { operation: 'upsert' });
+    sim.core.faults.failNext('server-unavailable', 1, { operation: 'collections', method: 'PATCH' });
 
     const failure = await failureOf(
       inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) })),
@@ -339,7 +348,7 @@ describe('Salesforce failures are classified (DESIGN.md §4)', () => {
 
   it('REQUEST_LIMIT_EXCEEDED is RateLimited, retryable, with a next-retry delay', async () => {
     const reference = newReference('limit');
-    sim.core.faults.failNext('request-limit-exceeded', 1, { operation: 'upsert' });
+    sim.core.faults.failNext('request-limit-exceeded', 1, { operation: 'collections', method: 'PATCH' });
 
     const failure = await failureOf(
       inActivity(() => sf.upsertAccount({ reference, fields: accountFields(reference) })),

@@ -116,7 +116,10 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     try {
       const customer = customerFor('transient');
       env.salesforce.expireSessions();
-      env.salesforce.core.faults.failNext('unable-to-lock-row', 1, { operation: 'upsert' });
+      env.salesforce.core.faults.failNext('unable-to-lock-row', 1, {
+        operation: 'collections',
+        method: 'PATCH',
+      });
       env.sap.core.faults.failNext('system-failure', 2, { operation: 'BAPI_CUSTOMER_CREATEFROMDATA1' });
       env.webhooks.core.faults.failNext(
         'rate-limit',
@@ -231,7 +234,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       const rule = env.salesforce.core.faults.failNext(
         'timeout',
         1,
-        { operation: 'upsert' },
+        { operation: 'collections', method: 'PATCH' },
         { delayMs: 800 },
       );
       const handle = await run(prefix, customer);

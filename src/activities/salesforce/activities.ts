@@ -80,13 +80,15 @@ export function createSalesforceActivities({ client }: SalesforceDeps) {
     }): Promise<{ id: string; created: boolean; attempt: number }> {
       return run('account upsert', async () => {
         const conn = await client.ready();
-        // jsforce puts the external id into the URL unencoded.
-        const res = await conn
+        // The sObject Collections upsert (PATCH /composite/sobjects/Account/Integration_Id__c, API 46+)
+        // carries the reference in the body. In the single-record form it would be the last URL segment,
+        // where Salesforce answers 404 for values ending in a file-format-like suffix such as ".inc"
+        // (REST API guide, "Upsert Records Using sObject Rows by External ID"), and "/" or "?" would
+        // need encoding that jsforce does not do.
+        const [res] = await conn
           .sobject('Account')
-          .upsert(
-            { ...input.fields, [integrationIdField]: encodeURIComponent(input.reference) },
-            integrationIdField,
-          );
+          .upsert([{ ...input.fields, [integrationIdField]: input.reference }], integrationIdField);
+        if (!res) throw new Error('the upsert answered no result');
         if (!res.success) throw saveError(res.errors);
         // An update of an existing record (HTTP 204 on older API versions) carries no id: look it up.
         const id = res.id ?? (await findAccountByReference({ reference: input.reference }))?.id;

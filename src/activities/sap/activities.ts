@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/error-types';
 import { toSapCustomerCreate } from '../../domain/customer';
 import type { SapCustomerMatch, SapCustomerSource, SapSalesArea } from '../../domain/customer';
+import { calendarDate } from '../../domain/order-sync';
 import type { SapClient, SapSession } from './client';
 import { assertNoBapiError, classifySapError } from './errors';
 
@@ -220,7 +221,7 @@ export function createSapOrderActivities({ client, salesArea }: SapDeps) {
         quantity: num(first.REQ_QTY),
         netValue: num(first.NET_VAL_HD),
         currency: str(first.CURRENCY),
-        requestedDate: str(first.REQ_DATE),
+        requestedDate: calendarDate(first.REQ_DATE) ?? '',
       };
     });
   }

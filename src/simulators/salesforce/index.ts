@@ -21,6 +21,7 @@ import { checkQuery, parseSoql, runQuery } from './soql';
 import { RecordStore } from './store';
 import { ApiUsageWindow, createBulkQueryJobs } from './bulk';
 import type { Change, DmlContext, Row } from './store';
+import { hasConflictingFileSuffix } from './url-suffix';
 import { renderValue } from './values';
 
 export { checksum, normalizeId, to18 } from './ids';
@@ -846,7 +847,7 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
         }
         throw methodNotAllowed(method, 'GET,PATCH,DELETE,HEAD');
       }
-      if (rest.length !== 4) throw notFound();
+      if (rest.length !== 4 || hasConflictingFileSuffix(c)) throw notFound();
       const field = def.byLowerName.get(b.toLowerCase());
       if (!field || !(field.externalId || field.name === 'Id')) {
         throw new SfError(

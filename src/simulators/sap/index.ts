@@ -33,6 +33,8 @@ import {
   registerChangePointerAdmin,
 } from './change-pointers';
 import type { ChangePointer } from './change-pointers';
+import { conformToSchema } from './conform';
+import type { ElementDescription } from './conform';
 
 export const SAP_FAULT_KINDS = [
   'system-failure',
@@ -258,13 +260,19 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
   // node-soap parses requests against the WSDL and serialises responses from it; we keep HTTP (auth,
   // cookies, faults) in Fastify and hand it only the XML.
   const port: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {};
+  // Each function's reply element as the WSDL describes it, to serialise replies the way SAP does.
+  let outputs: Record<string, { output: ElementDescription }> = {};
+  const conformed = (name: string, result: Record<string, unknown>) => {
+    const description = outputs[name]?.output;
+    return description ? (conformToSchema(result, description) as Record<string, unknown>) : result;
+  };
   for (const name of FUNCTION_NAMES) {
     port[name] = (args) => {
       const ctx = als.getStore();
       if (!ctx) throw new Error('SAP simulator: function called outside a request');
       try {
         ctx.result = engine[name](args, ctx);
-        return ctx.result;
+        return conformed(name, ctx.result);
       } catch (err) {
         // A dump in the function module: the route answers with SAP's system-failure fault.
         ctx.error = err;
@@ -278,7 +286,7 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
       if (!ctx) throw new Error('SAP simulator: function called outside a request');
       try {
         ctx.result = changePointers[name](args ?? {}, ctx);
-        return ctx.result;
+        return conformed(name, ctx.result);
       } catch (err) {
         ctx.error = err;
         return {};
@@ -286,7 +294,19 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     };
   }
   let soapServer: soap.Server | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
+  const described = new Promise<void>((resolve, reject) => {
+    const wsdl = new soap.WSDL(wsdlXml, 'rfc-functions.wsdl', {});
+    wsdl.onReady((err) => {
+      if (err) return reject(err);
+      const services = wsdl.describeServices() as Record<string, Record<string, typeof outputs>>;
+      outputs = Object.assign(
+        {},
+        ...Object.values(services).flatMap((s) => Object.values(s)),
+      ) as typeof outputs;
+      resolve();
+    });
+  });
+  const served = new Promise<void>((resolve, reject) => {
     const server = soap.listen(null, {
       path: SAP_SOAP_PATH,
       services: { ZSD_INTEGRATION_SERVICE: { ZSD_INTEGRATION_BINDING: port } },
@@ -299,6 +319,7 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
     });
     soapServer = server;
   });
+  const ready = Promise.all([described, served]).then(() => undefined);
   // Avoid an unhandled rejection before anyone awaits `ready`; start() and every request await it.
   ready.catch(() => undefined);
 
