@@ -22,6 +22,10 @@ export const ErrorType = {
   WebhookSubscriberGone: 'WebhookSubscriberGone',
   // Inventory (permanent)
   InventoryRejected: 'InventoryRejected',
+  // Billing (permanent)
+  BillingRejected: 'BillingRejected',
+  BillingAuthFailed: 'BillingAuthFailed',
+  BillingCustomerConflict: 'BillingCustomerConflict',
   // Configuration / programming errors that retrying cannot fix
   Misconfigured: 'Misconfigured',
 } as const;
@@ -39,5 +43,8 @@ export const nonRetryableErrorTypes: ErrorTypeName[] = [
   ErrorType.WebhookRejected,
   ErrorType.WebhookSubscriberGone,
   ErrorType.InventoryRejected,
+  ErrorType.BillingRejected,
+  ErrorType.BillingAuthFailed,
+  ErrorType.BillingCustomerConflict,
   ErrorType.Misconfigured,
 ];
