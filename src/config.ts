@@ -120,6 +120,14 @@ export const envSchema = z.object({
 
   INVENTORY_BASE_URL: url.default('http://127.0.0.1:4040'),
 
+  /** Joins a billing customer (Stripe-compatible API) to customer creation; off unless set. */
+  BILLING_ENABLED: boolFlag.default(false),
+  BILLING_API_URL: url.default('http://127.0.0.1:4050'),
+  /** A Stripe secret key (`sk_live_...` / `sk_test_...`); the default is the simulator's. */
+  BILLING_SECRET_KEY: z.string().min(1).default('sk_test_devBillingLocalOnly0123456789'),
+  BILLING_TIMEOUT_MS: positiveInt.default(20_000),
+  BILLING_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+
   METRICS_PORT: port.optional(),
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
   METRICS_HOST: z.string().default('127.0.0.1'),

@@ -18,6 +18,9 @@ async function main(): Promise<void> {
         { system: 'salesforce', url: `${config.SALESFORCE_LOGIN_URL}/services/data/` },
         { system: 'sap', url: config.SAP_ENDPOINT },
         { system: 'inventory', url: config.INVENTORY_BASE_URL },
+        ...(config.BILLING_ENABLED
+          ? [{ system: 'billing', url: `${config.BILLING_API_URL}/v1/customers` }]
+          : []),
         ...config.WEBHOOK_SUBSCRIBERS.map((s) => ({ system: `webhook:${s.name}`, url: s.url })),
       ],
       webhooks: {

@@ -215,12 +215,14 @@ export interface CustomerCreatedEvent {
     country: string;
     salesforceAccountId: string;
     sapCustomerNumber: string;
+    /** Present when billing is configured: the billing system's customer id. */
+    billingCustomerId?: string;
   };
 }
 
 export function toCustomerCreatedEvent(
   c: Customer,
-  ids: { salesforceAccountId: string; sapCustomerNumber: string },
+  ids: { salesforceAccountId: string; sapCustomerNumber: string; billingCustomerId?: string },
 ): CustomerCreatedEvent {
   return {
     type: 'customer.created',

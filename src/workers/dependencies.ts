@@ -1,4 +1,6 @@
 import { createAlertActivities } from '../activities/alerts/activities';
+import { createBillingActivities, createBillingLocalActivities } from '../activities/billing/activities';
+import { createBillingClient } from '../activities/billing/client';
 import { createOpsActivities } from '../activities/ops/activities';
 import { createSalesforceActivities } from '../activities/salesforce/activities';
 import { SalesforceClient } from '../activities/salesforce/client';
@@ -50,8 +52,22 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
       ...createSapOrderActivities({ client: sap, salesArea }),
     },
     webhooks,
+    ...(config.BILLING_ENABLED
+      ? {
+          billing: createBillingActivities({
+            client: createBillingClient({
+              apiUrl: config.BILLING_API_URL,
+              secretKey: config.BILLING_SECRET_KEY,
+              timeoutMs: config.BILLING_TIMEOUT_MS,
+            }),
+          }),
+        }
+      : {}),
     // Configuration-only lookups the workflows call as local activities (no task-queue round trip).
-    local: { listSubscribers: (input: { type: string }) => webhooks.listSubscribers(input) },
+    local: {
+      listSubscribers: (input: { type: string }) => webhooks.listSubscribers(input),
+      ...createBillingLocalActivities({ enabled: config.BILLING_ENABLED }),
+    },
     ops: {
       ...createOpsActivities({
         temporalClient: runtime.temporalClient,
@@ -70,5 +86,6 @@ export function queueTuning(config: Config): Partial<Record<SystemQueue, QueueTu
     salesforce: { maxTaskQueueActivitiesPerSecond: config.SALESFORCE_RATE_LIMIT_PER_SECOND },
     sap: { maxTaskQueueActivitiesPerSecond: config.SAP_RATE_LIMIT_PER_SECOND },
     webhooks: { maxTaskQueueActivitiesPerSecond: config.WEBHOOK_RATE_LIMIT_PER_SECOND },
+    billing: { maxTaskQueueActivitiesPerSecond: config.BILLING_RATE_LIMIT_PER_SECOND },
   };
 }

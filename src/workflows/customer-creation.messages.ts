@@ -47,6 +47,10 @@ export interface CustomerCreationResult {
   salesforceAccountCreated: boolean;
   /** False when an existing SAP customer (same name and address) was linked instead. */
   sapCustomerCreated: boolean;
+  /** The billing customer, when billing is configured (runs before billing joined have none). */
+  billingCustomerId?: string;
+  /** False when a billing customer with this reference already existed and was linked. */
+  billingCustomerCreated?: boolean;
   notification: NotificationOutcome;
 }
 
@@ -54,6 +58,7 @@ export type CustomerCreationStep =
   | 'validating'
   | 'salesforce-account'
   | 'sap-customer'
+  | 'billing-customer'
   | 'salesforce-writeback'
   | 'notification'
   | 'compensating'

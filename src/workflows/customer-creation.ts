@@ -4,12 +4,15 @@ import {
   CancelledFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/activities';
+import type { BillingActivities, BillingLocalActivities } from '../activities/billing/activities';
 import type { SalesforceActivities } from '../activities/salesforce/activities';
 import type { SapActivities } from '../activities/sap/activities';
 import {
@@ -18,6 +21,7 @@ import {
   toSalesforceAccount,
   toSapCustomerMatch,
 } from '../domain/customer';
+import { toBillingCustomer } from '../domain/billing';
 import { ErrorType } from '../domain/error-types';
 import { countCompensation } from '../observability/workflow-metrics';
 import { getStepQuery } from './common.messages';
@@ -30,6 +34,7 @@ import type {
 import { failureSummary } from './failures';
 import {
   alertActivityOptions,
+  billingActivityOptions,
   compensationRetry,
   salesforceActivityOptions,
   sapActivityOptions,
@@ -39,7 +44,8 @@ import { IntegrationStep, SalesforceId, SapCustomerNumber } from './search-attri
 import { activityQueueFor } from './task-queues';
 
 /**
- * Customer creation: Salesforce Account -> SAP customer -> cross-reference -> `customer.created`.
+ * Customer creation: Salesforce Account -> SAP customer -> billing customer (when billing is
+ * configured) -> cross-reference -> `customer.created`.
  *
  * A saga. Before each step that creates something, the step's undo is registered, so even a create
  * whose answer was lost (timeout, worker crash, cancellation) is undone: the undo finds the record by
@@ -71,6 +77,16 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     taskQueue: queue('sap'),
   });
   const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
+  const billing = proxyActivities<BillingActivities>({
+    ...billingActivityOptions,
+    taskQueue: queue('billing'),
+  });
+  const billingUndo = proxyActivities<BillingActivities>({
+    ...billingActivityOptions,
+    retry: compensationRetry,
+    taskQueue: queue('billing'),
+  });
+  const billingConfig = proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' });
 
   let step: CustomerCreationStep = 'validating';
   setHandler(getStepQuery, () => step);
@@ -111,6 +127,8 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
   let sapCustomerNumber: string | undefined;
   let salesforceAccountCreated = false;
   let sapCustomerCreated = false;
+  let billingCustomerId: string | undefined;
+  let billingCustomerCreated: boolean | undefined;
   let failedStep: CustomerCreationStep = 'validating';
 
   try {
@@ -156,6 +174,32 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     }
     upsertSearchAttributes([{ key: SapCustomerNumber, value: sapCustomerNumber }]);
 
+    // Billing joined the saga later: runs recorded before it carry no patch marker and replay without
+    // it. Whether this deployment bills is worker configuration, read once and kept in history.
+    if (patched('billing-customer-step') && (await billingConfig.billingConfigured({})).configured) {
+      enter('billing-customer');
+      failedStep = step;
+      const existingBilling = await billing.findBillingCustomer({ reference });
+      if (existingBilling.customerId) {
+        billingCustomerId = existingBilling.customerId;
+        billingCustomerCreated = false;
+      } else {
+        undos.unshift({
+          name: 'delete the billing customer',
+          run: async () =>
+            (await billingUndo.deleteBillingCustomer({ customerId: billingCustomerId, reference })).deleted,
+        });
+        const created = await billing.createBillingCustomer({
+          customer: toBillingCustomer(customer, { salesforceAccountId: salesforceId, sapCustomerNumber }),
+          // Per run, not per workflow id: a redrive after a compensated run must not be handed the
+          // customer that run created and deleted again.
+          idempotencyKey: `${info.workflowId}/${info.runId}/billing-customer`,
+        });
+        billingCustomerId = created.customerId;
+        billingCustomerCreated = true;
+      }
+    }
+
     enter('salesforce-writeback');
     failedStep = step;
     await sf.setAccountSapCustomerNumber({ accountId: salesforceId, sapCustomerNumber });
@@ -189,13 +233,26 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
       type: cause.type,
       nonRetryable: true,
       message: `customer ${reference} was not created: ${cause.message}`,
-      details: [{ failedStep, undone, notUndone, salesforceId, sapCustomerNumber }],
+      details: [
+        {
+          failedStep,
+          undone,
+          notUndone,
+          salesforceId,
+          sapCustomerNumber,
+          ...(billingCustomerId ? { billingCustomerId } : {}),
+        },
+      ],
       cause: err as Error,
     });
   }
 
   enter('notification');
-  const event = toCustomerCreatedEvent(customer, { salesforceAccountId: salesforceId, sapCustomerNumber });
+  const event = toCustomerCreatedEvent(customer, {
+    salesforceAccountId: salesforceId,
+    sapCustomerNumber,
+    ...(billingCustomerId ? { billingCustomerId } : {}),
+  });
   const occurredAt = new Date().toISOString(); // workflow time: fixed in history, so retries send the same body
   // A cancellation here stops the notification but undoes nothing: the customer exists in both
   // systems. The run ends CANCELED with an alert, and a redrive (a new run) links the existing records
@@ -245,5 +302,12 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
   }
   enter('completed');
-  return { salesforceId, sapCustomerNumber, salesforceAccountCreated, sapCustomerCreated, notification };
+  return {
+    salesforceId,
+    sapCustomerNumber,
+    salesforceAccountCreated,
+    sapCustomerCreated,
+    ...(billingCustomerId ? { billingCustomerId, billingCustomerCreated } : {}),
+    notification,
+  };
 }

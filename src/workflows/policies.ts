@@ -40,6 +40,19 @@ export const sapActivityOptions: ActivityOptions = {
   },
 };
 
+export const billingActivityOptions: ActivityOptions = {
+  ...waitForRunningActivity,
+  // A search and a create, each under the client's own timeout (BILLING_TIMEOUT_MS, 20 s by default).
+  startToCloseTimeout: '60s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: nonRetryable,
+  },
+};
+
 /** Compensations must eventually run: more attempts, slower cap. */
 export const compensationRetry: RetryPolicy = {
   initialInterval: '2s',

@@ -4,7 +4,7 @@
  * and one slow system cannot starve the others. A workflow derives its activity queues from its own
  * queue's prefix, so a test (or a second deployment) with another prefix is fully isolated.
  */
-export const systemQueues = ['salesforce', 'sap', 'webhooks', 'inventory', 'ops'] as const;
+export const systemQueues = ['salesforce', 'sap', 'webhooks', 'inventory', 'billing', 'ops'] as const;
 export type SystemQueue = (typeof systemQueues)[number];
 export const coordinatorQueue = 'coordinator';
 

@@ -120,3 +120,17 @@ export function createBillingActivities({ client }: BillingDeps) {
 }
 
 export type BillingActivities = ReturnType<typeof createBillingActivities>;
+
+/**
+ * Whether this deployment bills: a configuration-only lookup the customer workflow makes as a local
+ * activity (recorded in its history, so a replay takes the same path whatever the configuration).
+ */
+export function createBillingLocalActivities({ enabled }: { enabled: boolean }) {
+  return {
+    async billingConfigured(_input: Record<string, never>): Promise<{ configured: boolean }> {
+      return { configured: enabled };
+    },
+  };
+}
+
+export type BillingLocalActivities = ReturnType<typeof createBillingLocalActivities>;
