@@ -3,6 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
 import { workerMetricsTelemetry } from '../observability/worker-telemetry';
 import { buildActivities, queueTuning } from './dependencies';
+import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
 
 /** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   });
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const clientConnection = await Connection.connect(config.temporal.connectionOptions);
+  const address = config.temporal.connectionOptions.address ?? '127.0.0.1:7233';
+  await assertNamespaceExists(clientConnection, config.temporal.namespace, address);
   const temporalClient = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const activities = buildActivities(config, { temporalClient });
   const set = await createWorkerSet({
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('worker: failed', err);
+  if (err instanceof NamespaceMissingError) console.error(`worker: ${err.message}`);
+  else console.error('worker: failed', err);
   process.exit(1);
 });

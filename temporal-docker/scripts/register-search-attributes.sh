@@ -1,6 +1,6 @@
 #!/bin/sh
-# Registers the coordinator's custom search attributes (src/workflows/search-attributes.ts) in one
-# namespace. Idempotent: an attribute that already exists as a Keyword is left alone; one that exists
+# Creates the namespace when it is missing (retention TEMPORAL_RETENTION, default 168h) and registers
+# the coordinator's custom search attributes (src/workflows/search-attributes.ts) in it. Idempotent: an attribute that already exists as a Keyword is left alone; one that exists
 # with another type is an error (the workflows would fail to start with it).
 #
 # Connection settings come from Temporal's own environment variables, which the `temporal` CLI reads:
@@ -20,7 +20,20 @@ SLEEP_SECONDS="${SLEEP_SECONDS:-5}"
 # Keep in step with src/workflows/search-attributes.ts (all are Keyword).
 ATTRIBUTES="IntegrationFlow BusinessKey IntegrationStep SalesforceId SapCustomerNumber SapOrderNumber IdempotencyKey"
 
-echo "search attributes: waiting for namespace '${TEMPORAL_NAMESPACE}' at ${TEMPORAL_ADDRESS}..."
+echo "search attributes: waiting for the server at ${TEMPORAL_ADDRESS}..."
+attempt=1
+until temporal operator cluster health >/dev/null 2>&1; do
+  if [ "${attempt}" -ge "${MAX_ATTEMPTS}" ]; then
+    echo "search attributes: no Temporal server at ${TEMPORAL_ADDRESS} after ${MAX_ATTEMPTS} attempts" >&2
+    exit 1
+  fi
+  attempt=$((attempt + 1))
+  sleep "${SLEEP_SECONDS}"
+done
+if ! temporal operator namespace describe --namespace "${TEMPORAL_NAMESPACE}" >/dev/null 2>&1; then
+  temporal operator namespace create --namespace "${TEMPORAL_NAMESPACE}" --retention "${TEMPORAL_RETENTION:-168h}"
+  echo "search attributes: namespace '${TEMPORAL_NAMESPACE}' created"
+fi
 attempt=1
 until temporal operator namespace describe --namespace "${TEMPORAL_NAMESPACE}" >/dev/null 2>&1; do
   if [ "${attempt}" -ge "${MAX_ATTEMPTS}" ]; then

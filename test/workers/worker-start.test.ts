@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { inject, describe, expect, it } from 'vitest';
+
+const root = resolve(__dirname, '../..');
+
+/** Runs the production worker entry point (`npm run worker`) as its own process until it exits. */
+function runWorker(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', resolve(root, 'src/workers/main.ts')],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        timeout: 60_000,
+      },
+      (_err, _stdout, stderr) => done({ code: child.exitCode, stderr, ms: Date.now() - started }),
+    );
+  });
+}
+
+describe('worker start-up', () => {
+  it('a worker pointed at a namespace that does not exist says so and exits non-zero', async () => {
+    const namespace = `missing-${randomUUID().slice(0, 8)}`;
+    const address = inject('temporalAddress');
+    const result = await runWorker({
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      LOG_LEVEL: 'ERROR',
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `namespace "${namespace}" does not exist on the Temporal server at ${address}`,
+    );
+    // It stops at once instead of retrying polls in the background.
+    expect(result.ms).toBeLessThan(30_000);
+  });
+});
