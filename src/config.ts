@@ -132,6 +132,19 @@ export const envSchema = z.object({
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /**
+   * Worker Versioning: the Worker Deployment this worker belongs to and the build it runs. Both set =
+   * a versioned worker (runs pinned to the version they started on, docs/deployment.md); both unset =
+   * unversioned (dev server, tests).
+   */
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -')
+    .optional(),
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.+-]+$/, 'letters, digits and _ . + -')
+    .optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 
   TEMPORAL_DEV_PORT: port.default(7233),
@@ -179,6 +192,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       const where = rest.length ? `${name} (${rest.join('.')})` : name;
       problems.push(`${where}: ${issue.message}`);
     }
+  }
+  if (Boolean(cleaned.WORKER_DEPLOYMENT_NAME) !== Boolean(cleaned.WORKER_BUILD_ID)) {
+    problems.push('WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID: set both (a versioned worker) or neither');
   }
   if (options.forApi && !cleaned.API_TOKEN) {
     problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');

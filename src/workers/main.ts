@@ -30,9 +30,13 @@ async function main(): Promise<void> {
     activities,
     tuning: queueTuning(config),
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+    ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID
+      ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }
+      : {}),
   });
   console.log(
-    `worker: polling ${set.workers.map((w) => w.options.taskQueue).join(', ')} in namespace ${config.temporal.namespace}`,
+    `worker: polling ${set.workers.map((w) => w.options.taskQueue).join(', ')} in namespace ${config.temporal.namespace}` +
+      (config.WORKER_BUILD_ID ? ` as ${config.WORKER_DEPLOYMENT_NAME}.${config.WORKER_BUILD_ID}` : ''),
   );
   await set.run();
   await connection.close();

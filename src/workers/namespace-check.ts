@@ -13,7 +13,11 @@ export class NamespaceMissingError extends Error {
 }
 
 /** Asks the server for the namespace once, before any worker is created. */
-export async function assertNamespaceExists(connection: Connection, namespace: string, address: string): Promise<void> {
+export async function assertNamespaceExists(
+  connection: Connection,
+  namespace: string,
+  address: string,
+): Promise<void> {
   try {
     await connection.workflowService.describeNamespace({ namespace });
   } catch (err) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/task-queues';
@@ -49,6 +50,12 @@ export interface WorkerSetOptions {
   identity?: string;
   /** Host workflows too (default true); a deployment can run activity-only workers for one system. */
   runWorkflows?: boolean;
+  /**
+   * Worker Versioning: every worker of the set joins this Worker Deployment Version. Workflows default
+   * to PINNED (a run stays on the build it started on; entity workflows move at continue-as-new).
+   * Unset: unversioned workers (dev server, tests).
+   */
+  deployment?: WorkerDeploymentVersion;
 }
 
 export interface WorkerSet {
@@ -82,6 +89,15 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
     interceptors: { activity: activityInterceptors },
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),
+    ...(options.deployment === undefined
+      ? {}
+      : {
+          workerDeploymentOptions: {
+            version: options.deployment,
+            useWorkerVersioning: true as const,
+            defaultVersioningBehavior: 'PINNED' as const,
+          },
+        }),
   };
   if (options.runWorkflows ?? true) {
     workers.push(

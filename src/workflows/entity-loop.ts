@@ -1,8 +1,8 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   log,
   ParentClosePolicy,
@@ -42,6 +42,10 @@ export interface EntityContext {
  * failure of one event is recorded, alerted and skipped; transient ones are retried by the activities'
  * policies until the system is back. The workflow continues-as-new (carrying its state and any
  * queued events) before its history grows large, and closes after an idle period.
+ *
+ * Versioned deployments: a run is pinned to the build it started on. When the server reports a new
+ * current version (`targetWorkerDeploymentVersionChanged`), the loop continues-as-new onto it at the
+ * next event, before applying that event, so a long-lived record does not keep an old build alive.
  */
 export async function runEntityLoop(
   input: EntitySyncInput,
@@ -102,8 +106,19 @@ export async function runEntityLoop(
     if (state.recent.length > recentLimit) state.recent.splice(0, state.recent.length - recentLimit);
   };
 
+  const carryOn = async (options: Parameters<typeof makeContinueAsNewFunc>[0]) => {
+    await condition(allHandlersFinished);
+    state.seenEventIds = [...seen].slice(-seenLimit);
+    await makeContinueAsNewFunc<typeof workflowType>(options)({ ...input, state, pending: [...pending] });
+  };
+
   for (;;) {
     const arrived = await condition(() => pending.length > 0, input.idleTimeout ?? '1 hour');
+    // Always false for unversioned workers (and in every run recorded before versioning).
+    if (arrived && workflowInfo().targetWorkerDeploymentVersionChanged) {
+      log.info('moving to the new deployment version', { pending: pending.length });
+      await carryOn({ initialVersioningBehavior: 'AUTO_UPGRADE' });
+    }
     if (!arrived) {
       await condition(allHandlersFinished);
       if (pending.length === 0) {
@@ -149,9 +164,7 @@ export async function runEntityLoop(
 
     // Every event counts towards the history size, duplicates included (a redelivery storm too).
     if (runEvents >= (input.maxEventsPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      state.seenEventIds = [...seen].slice(-seenLimit);
-      await continueAsNew<typeof workflowType>({ ...input, state, pending: [...pending] });
+      await carryOn({});
     }
   }
 }
