@@ -56,7 +56,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
 
 async function prepareExistingServer(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5_000 }).catch((err: unknown) => {
-    throw new Error(`TEMPORAL_TEST_ADDRESS=${address}: no Temporal server answers there (${(err as Error).message})`);
+    throw new Error(
+      `TEMPORAL_TEST_ADDRESS=${address}: no Temporal server answers there (${(err as Error).message})`,
+    );
   });
   try {
     await ensureNamespace(connection, { namespace, searchAttributes: allSearchAttributes });
