@@ -3,6 +3,7 @@ import type { NativeConnectionOptions } from '@temporalio/worker';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultFieldOwnership, orderFields } from './domain/order-sync';
+import { syncDirections } from './domain/batch-sync';
 
 /**
  * The one place that reads the environment. Every value is validated here; a bad or missing value stops
@@ -46,6 +47,34 @@ const jsonOf = <T extends z.ZodType>(what: string, schema: T) =>
 
 /** The dev secret of the simulators' outbound events; production sets its own per source. */
 const devSourceSecret = 'whsec_ZGV2LXNvdXJjZS1ldmVudHMtc2VjcmV0LTAxMjM0NTY=';
+
+const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 15m or 1h');
+
+/** One scheduled batch sync (docs/flows/batch-sync.md). */
+const batchSync = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(60)
+      .regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+    direction: z.enum(syncDirections),
+    object: z.literal('customer').default('customer'),
+    /** How often its Schedule starts a run. */
+    every: duration.default('15m'),
+    pageSize: z.number().int().min(1).max(2000).default(200),
+    /** Above this many changed Salesforce records, a run reads through a Bulk API 2.0 query job. */
+    bulkThreshold: z.number().int().min(0).default(2000),
+    lookback: duration.default('5m'),
+    /** Create the Schedule paused (an existing Schedule keeps its own paused state). */
+    paused: z.boolean().default(false),
+  })
+  .strict();
+
+export const defaultBatchSyncs = [
+  { name: 'customers-salesforce-to-sap', direction: 'salesforce-to-sap' },
+  { name: 'customers-sap-to-salesforce', direction: 'sap-to-salesforce' },
+] as const;
 
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -127,6 +156,23 @@ export const envSchema = z.object({
   BILLING_SECRET_KEY: z.string().min(1).default('sk_test_devBillingLocalOnly0123456789'),
   BILLING_TIMEOUT_MS: positiveInt.default(20_000),
   BILLING_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+
+  /** The scheduled batch syncs, a JSON array (docs/flows/batch-sync.md). */
+  BATCH_SYNCS: jsonOf(
+    'a JSON array',
+    z
+      .array(batchSync)
+      .refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'sync names must be unique'),
+  ).default(defaultBatchSyncs.map((s) => batchSync.parse(s))),
+  /** Share of Salesforce's daily API allowance batch work may use; the rest is kept for real-time flows. */
+  SYNC_QUOTA_RESERVE: z.coerce.number().gt(0).max(1).default(0.9),
+  /** How often a parked batch run checks Salesforce's API usage again. */
+  SYNC_PARK_CHECK_INTERVAL: duration.default('5m'),
+  /** A batch run continues as new once its history has this many events. */
+  SYNC_MAX_HISTORY_EVENTS: z.coerce.number().int().min(200).max(40_000).default(2_000),
+  SYNC_BULK_POLL_MS: positiveInt.default(2_000),
+  /** Create or update the sync Schedules when the worker starts. */
+  SYNC_SCHEDULES_APPLY: boolFlag.default(true),
 
   METRICS_PORT: port.optional(),
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */

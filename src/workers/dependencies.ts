@@ -3,6 +3,9 @@ import { createBillingActivities, createBillingLocalActivities } from '../activi
 import { createBillingClient } from '../activities/billing/client';
 import { createOpsActivities } from '../activities/ops/activities';
 import { createSalesforceActivities } from '../activities/salesforce/activities';
+import { createSalesforceBatchActivities } from '../activities/salesforce/batch';
+import { createSapBatchActivities } from '../activities/sap/batch';
+import { createSyncStateActivities } from '../activities/ops/sync-state';
 import { SalesforceClient } from '../activities/salesforce/client';
 import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
 import { SapClient } from '../activities/sap/client';
@@ -46,10 +49,18 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
     timeoutMs: config.WEBHOOK_TIMEOUT_MS,
   });
   return {
-    salesforce: createSalesforceActivities({ client: salesforce }),
+    salesforce: {
+      ...createSalesforceActivities({ client: salesforce }),
+      ...createSalesforceBatchActivities({ client: salesforce }),
+    },
     sap: {
       ...createSapActivities({ client: sap, salesArea }),
       ...createSapOrderActivities({ client: sap, salesArea }),
+      ...createSapBatchActivities({
+        client: sap,
+        salesArea,
+        technicalUser: config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
+      }),
     },
     webhooks,
     ...(config.BILLING_ENABLED
@@ -77,6 +88,7 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
         ],
       }),
       ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }),
+      ...createSyncStateActivities({ temporalClient: runtime.temporalClient }),
     },
   };
 }

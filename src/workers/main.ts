@@ -5,6 +5,8 @@ import { workerMetricsTelemetry } from '../observability/worker-telemetry';
 import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
+import { applySyncSchedules } from '../schedules/apply';
+import { configuredSyncs } from '../schedules/specs';
 
 /** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
 async function main(): Promise<void> {
@@ -38,6 +40,16 @@ async function main(): Promise<void> {
     `worker: polling ${set.workers.map((w) => w.options.taskQueue).join(', ')} in namespace ${config.temporal.namespace}` +
       (config.WORKER_BUILD_ID ? ` as ${config.WORKER_DEPLOYMENT_NAME}.${config.WORKER_BUILD_ID}` : ''),
   );
+  if (config.SYNC_SCHEDULES_APPLY) {
+    const applied = await applySyncSchedules(
+      temporalClient,
+      configuredSyncs(config),
+      config.TASK_QUEUE_PREFIX,
+    );
+    console.log(
+      `worker: sync schedules created ${applied.created.join(', ') || 'none'}, updated ${applied.updated.join(', ') || 'none'}`,
+    );
+  }
   await set.run();
   await connection.close();
   await clientConnection.close();

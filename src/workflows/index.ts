@@ -5,3 +5,5 @@ export { customerCreation } from './customer-creation';
 export { inventorySync } from './inventory-sync';
 export { notificationDelivery } from './notification-delivery';
 export { orderSync } from './order-sync';
+export { batchSync } from './batch-sync';
+export { syncState } from './sync-state';

@@ -102,3 +102,17 @@ export const syncActivityOptions: ActivityOptions = {
   scheduleToCloseTimeout: '24h',
   retry: syncRetry,
 };
+
+/**
+ * Salesforce steps of the batch sync: like the entity workflows they wait out outages, but a
+ * REQUEST_LIMIT_EXCEEDED is not retried by the activity: the workflow parks the whole run on a durable
+ * timer until the org's usage has fallen (src/workflows/batch-sync.ts), keeping the reserve for
+ * real-time flows. Bulk job polls heartbeat.
+ */
+export const batchSalesforceOptions: ActivityOptions = {
+  ...waitForRunningActivity,
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '1m',
+  scheduleToCloseTimeout: '24h',
+  retry: { ...syncRetry, nonRetryableErrorTypes: [...nonRetryable, 'RateLimited'] },
+};

@@ -5,7 +5,7 @@ import { buildActivities } from '../../src/workers/dependencies';
 import { createWorkerSet } from '../../src/workers/worker-set';
 import type { WorkerSet } from '../../src/workers/worker-set';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
-import type { SalesforceSimulator } from '../../src/simulators/salesforce';
+import type { SalesforceSimulator, SalesforceSimulatorOptions } from '../../src/simulators/salesforce';
 import { createSapSimulator } from '../../src/simulators/sap';
 import type { SapSimulator } from '../../src/simulators/sap';
 import { createWebhookConsumerSimulator } from '../../src/simulators/webhook-consumer';
@@ -36,8 +36,9 @@ export interface IntegrationEnvironment {
 export async function startIntegrationEnvironment(
   t: TemporalTestContext,
   env: Record<string, string> = {},
+  simulators: { salesforce?: SalesforceSimulatorOptions } = {},
 ): Promise<IntegrationEnvironment> {
-  const salesforce = createSalesforceSimulator();
+  const salesforce = createSalesforceSimulator(simulators.salesforce);
   const sap = createSapSimulator();
   const webhooks = createWebhookConsumerSimulator();
   const running: RunningSimulator[] = [

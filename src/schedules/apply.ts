@@ -1,0 +1,65 @@
+import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
+import { syncScheduleId } from '../workflows/batch-sync.messages';
+import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
+import type { ConfiguredSync } from './specs';
+
+export interface ApplyResult {
+  created: string[];
+  updated: string[];
+}
+
+/**
+ * Creates or updates one Temporal Schedule per configured sync (`sync:<name>`), idempotently: run it at
+ * every worker start or by hand (`npm run schedules:apply`). An update replaces the spec, the action
+ * (the run's settings) and the policies, and keeps the Schedule's paused state, which belongs to the
+ * operators (Web UI, `temporal schedule toggle`, `POST /v1/syncs/{name}/pause`).
+ *
+ * Overlap policy SKIP: a run still going when the next one is due makes that one be skipped, never
+ * queued or run beside it. Two runs of one sync would write the same records twice over; a skipped
+ * run loses nothing, because the next run starts from the cursor. Catch-up window one minute: after an
+ * outage of the Temporal cluster only the latest missed run is started, not one per missed interval.
+ */
+export async function applySyncSchedules(
+  client: Client,
+  syncs: ConfiguredSync[],
+  taskQueuePrefix: string,
+): Promise<ApplyResult> {
+  const result: ApplyResult = { created: [], updated: [] };
+  for (const sync of syncs) {
+    const scheduleId = syncScheduleId(sync.spec.name);
+    const spec: ScheduleSpec = { intervals: [{ every: sync.every }] };
+    const action: ScheduleOptionsAction = {
+      type: 'startWorkflow',
+      workflowType: 'batchSync',
+      workflowId: `sync:${sync.spec.name}`,
+      taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
+      args: [{ spec: sync.spec }],
+    };
+    const policies = {
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: '1 minute',
+      pauseOnFailure: false,
+    };
+    try {
+      await client.schedule.create({
+        scheduleId,
+        spec,
+        action,
+        policies,
+        state: { paused: sync.paused, note: 'created from BATCH_SYNCS' },
+      });
+      result.created.push(scheduleId);
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await client.schedule.getHandle(scheduleId).update((previous) => ({
+        ...previous,
+        spec,
+        action,
+        policies,
+      }));
+      result.updated.push(scheduleId);
+    }
+  }
+  return result;
+}
