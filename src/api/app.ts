@@ -14,6 +14,8 @@ import { registerCustomerRoutes } from './customers';
 import { registerRunRoutes } from './runs-routes';
 import { statusUrl } from './runs';
 import { registerWebhookRoutes } from './webhooks';
+import { registerSyncRoutes } from './syncs';
+import type { ConfiguredSync } from '../schedules/specs';
 import type { WebhookSettings } from './webhooks';
 import type { NotificationRetry } from '../workflows/customer-creation.messages';
 
@@ -25,6 +27,8 @@ export interface ApiSettings {
   connectivityTargets: ConnectivityTarget[];
   /** Override of the customer.created delivery retry budget (tests, demos); default: the workflow's. */
   notificationRetry?: NotificationRetry;
+  /** The scheduled batch syncs (`/v1/syncs`); none when absent. */
+  syncs?: ConfiguredSync[];
   /** Source webhooks (`/webhooks/<source>`, signature-authenticated); not served when absent. */
   webhooks?: WebhookSettings;
 }
@@ -99,6 +103,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     });
 
     registerRunRoutes(v1, client, settings.temporalUiUrl);
+    registerSyncRoutes(v1, client, { syncs: settings.syncs ?? [], workflowQueue });
     registerCustomerRoutes(v1, client, {
       workflowQueue,
       temporalUiUrl: settings.temporalUiUrl,

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { createApp } from './app';
+import { configuredSyncs } from '../schedules/specs';
 
 /** Composition root of the HTTP API: reads config, connects to Temporal lazily, listens, shuts down. */
 async function main(): Promise<void> {
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
       apiToken: config.API_TOKEN!, // checked by loadConfigOrExit({ forApi: true })
       taskQueuePrefix: config.TASK_QUEUE_PREFIX,
       temporalUiUrl: config.TEMPORAL_UI_URL,
+      syncs: configuredSyncs(config),
       connectivityTargets: [
         { system: 'salesforce', url: `${config.SALESFORCE_LOGIN_URL}/services/data/` },
         { system: 'sap', url: config.SAP_ENDPOINT },

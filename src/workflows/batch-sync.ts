@@ -24,7 +24,12 @@ import { ErrorType } from '../domain/error-types';
 import { getSyncProgressQuery } from './batch-sync.messages';
 import type { BatchSyncCarry, BatchSyncInput, BatchSyncResult, SyncProgress } from './batch-sync.messages';
 import { failureSummary } from './failures';
-import { alertActivityOptions, batchSalesforceOptions, syncActivityOptions } from './policies';
+import {
+  alertActivityOptions,
+  batchSalesforceOptions,
+  batchSapOptions,
+  syncActivityOptions,
+} from './policies';
 import { BusinessKey, IntegrationFlow } from './search-attributes';
 import { activityQueueFor } from './task-queues';
 
@@ -56,7 +61,7 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     ...batchSalesforceOptions,
     taskQueue: queue('salesforce'),
   });
-  const sap = proxyActivities<SapBatchActivities>({ ...syncActivityOptions, taskQueue: queue('sap') });
+  const sap = proxyActivities<SapBatchActivities>({ ...batchSapOptions, taskQueue: queue('sap') });
   const state = proxyActivities<SyncStateActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
   const alerts = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
 

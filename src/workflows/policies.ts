@@ -116,3 +116,6 @@ export const batchSalesforceOptions: ActivityOptions = {
   scheduleToCloseTimeout: '24h',
   retry: { ...syncRetry, nonRetryableErrorTypes: [...nonRetryable, 'RateLimited'] },
 };
+
+/** SAP steps of the batch sync: retried until SAP is back; they heartbeat, so a dead worker is noticed in 10 s. */
+export const batchSapOptions: ActivityOptions = { ...syncActivityOptions, heartbeatTimeout: '10s' };

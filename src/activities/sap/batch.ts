@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountRecord, RecordOutcome, SapCustomerFields } from '../../domain/batch-sync';
 import {
@@ -74,6 +75,21 @@ export function pointerTimeToIso(cretime: string): string {
 function dateTimeParams(iso: string, which: 'LOW' | 'HIGH'): Record<string, string> {
   const d = new Date(iso).toISOString();
   return { [`CREATION_DATE_${which}`]: d.slice(0, 10), [`CREATION_TIME_${which}`]: d.slice(11, 19) };
+}
+
+/**
+ * Heartbeats every two seconds while `work` runs, with what it is doing: a worker that dies is noticed
+ * within the heartbeat timeout (not after the whole start-to-close timeout) and the page goes on.
+ */
+async function heartbeating<T>(details: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat(details);
+  const timer = setInterval(() => ctx.heartbeat(details), 2_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** The business rejections that quarantine a record instead of failing the run. */
@@ -251,7 +267,7 @@ export function createSapBatchActivities({ client, salesArea, technicalUser }: S
      */
     async syncAccountToSap(input: { account: AccountRecord }): Promise<AccountToSapResult> {
       try {
-        return await accountToSap(input.account);
+        return await heartbeating({ account: input.account.Id }, () => accountToSap(input.account));
       } catch (err) {
         if (err instanceof ApplicationFailure && businessTypes.has(err.type ?? '')) {
           return {
@@ -271,14 +287,16 @@ export function createSapBatchActivities({ client, salesArea, technicalUser }: S
      * the coordinator's own SAP user are echoes and carry no customer.
      */
     async readCustomerChanges(input: { pageSize: number }): Promise<CustomerChangePage> {
-      const pointers = await client.session(async (s) => {
-        await call(s, 'CHANGE_POINTERS_READ_MODE_SET', {
-          MESSAGE_TYPE: CHANGE_POINTER_MESSAGE_TYPE,
-          BLOCK_SIZE: input.pageSize,
+      return heartbeating({ reading: 'DEBMAS change pointers' }, async () => {
+        const pointers = await client.session(async (s) => {
+          await call(s, 'CHANGE_POINTERS_READ_MODE_SET', {
+            MESSAGE_TYPE: CHANGE_POINTER_MESSAGE_TYPE,
+            BLOCK_SIZE: input.pageSize,
+          });
+          return readPointers(s, { READ_NOT_PROCESSED_POINTERS: 'X' });
         });
-        return readPointers(s, { READ_NOT_PROCESSED_POINTERS: 'X' });
+        return customersOf(pointers);
       });
-      return customersOf(pointers);
     },
 
     /**
