@@ -46,6 +46,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # Unprivileged user that ships with the node images (uid 1000).
 USER node
-# API (npm run api); the simulators use 4010/4020/4030/4040.
+# API (npm run api); the simulators use 4010/4020/4030/4040/4050.
 EXPOSE 3000
 CMD ["npm", "run", "worker"]

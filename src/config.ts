@@ -201,6 +201,7 @@ export const envSchema = z.object({
   SIM_SAP_PORT: port.default(4020),
   SIM_WEBHOOK_PORT: port.default(4030),
   SIM_INVENTORY_PORT: port.default(4040),
+  SIM_BILLING_PORT: port.default(4050),
 });
 
 export type Env = z.infer<typeof envSchema>;

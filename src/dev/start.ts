@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfigOrExit } from '../config';
+import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
 import { allSearchAttributes } from '../workflows/search-attributes';
 import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
 import type { ManagedProcess } from './processes';
@@ -20,7 +21,14 @@ const tsxArgs = (file: string) => ['--import', 'tsx', resolve(root, file)];
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
-  const env: NodeJS.ProcessEnv = { ...process.env, API_TOKEN: process.env.API_TOKEN ?? devApiToken };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    API_TOKEN: process.env.API_TOKEN ?? devApiToken,
+    // The laptop runs the whole system, billing included; BILLING_ENABLED=false leaves it out.
+    BILLING_ENABLED: process.env.BILLING_ENABLED || 'true',
+  };
+  // Billing talks to the billing simulator on its configured port unless pointed elsewhere.
+  env.BILLING_API_URL ||= `http://127.0.0.1:${env.SIM_BILLING_PORT || BILLING_DEFAULT_PORT}`;
   const config = loadConfigOrExit(env, { forApi: true });
   const host = '127.0.0.1';
   const simPorts = {
@@ -28,6 +36,7 @@ async function main(): Promise<void> {
     sap: config.SIM_SAP_PORT,
     webhook: config.SIM_WEBHOOK_PORT,
     inventory: config.SIM_INVENTORY_PORT,
+    billing: config.SIM_BILLING_PORT,
   };
   const temporalAddress = `${host}:${config.TEMPORAL_DEV_PORT}`;
 
@@ -38,6 +47,7 @@ async function main(): Promise<void> {
     [simPorts.sap, 'SAP simulator, SIM_SAP_PORT'],
     [simPorts.webhook, 'webhook consumer simulator, SIM_WEBHOOK_PORT'],
     [simPorts.inventory, 'inventory simulator, SIM_INVENTORY_PORT'],
+    [simPorts.billing, 'billing simulator, SIM_BILLING_PORT'],
   ];
   if (!config.TEMPORAL_DEV_HEADLESS)
     ports.push([config.TEMPORAL_DEV_UI_PORT, 'Temporal Web UI, TEMPORAL_DEV_UI_PORT']);
@@ -153,6 +163,7 @@ async function main(): Promise<void> {
     SIM_SAP_PORT: String(simPorts.sap),
     SIM_WEBHOOK_PORT: String(simPorts.webhook),
     SIM_INVENTORY_PORT: String(simPorts.inventory),
+    SIM_BILLING_PORT: String(simPorts.billing),
     // The source simulators send their change events to the API's ingress, signed with the secrets the
     // API verifies: a change made "by a user" on a simulator flows through the event sync end to end.
     SIM_SALESFORCE_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/salesforce`,
@@ -194,6 +205,7 @@ integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s
   SAP sim           http://${host}:${simPorts.sap}/sap/bc/soap/rfc   DEV_USER / dev-password
   Webhook consumer  http://${host}:${simPorts.webhook}/hooks/default
   Inventory sim     http://${host}:${simPorts.inventory}   x-api-key: dev-inventory-key
+  Billing sim       http://${host}:${simPorts.billing}   Bearer ${config.BILLING_SECRET_KEY === devBillingKey ? devBillingKey : '(from BILLING_SECRET_KEY)'}${config.BILLING_ENABLED ? '' : '  (billing step off: BILLING_ENABLED=false)'}
 
 Try:  curl -s ${apiUrl}/healthz
 Ctrl-C stops everything.

@@ -1,3 +1,5 @@
+import { BILLING_DEFAULT_PORT, createBillingSimulator, DEV_BILLING_SECRET_KEY } from './billing';
+import type { BillingSimulator, BillingSimulatorOptions } from './billing';
 import type { RunningSimulator } from './common/server';
 import { createInventorySimulator, DEV_INVENTORY_API_KEY, INVENTORY_DEFAULT_PORT } from './inventory';
 import { createSalesforceSimulator } from './salesforce';
@@ -12,13 +14,14 @@ import {
 } from './webhook-consumer';
 import type { WebhookConsumerOptions, WebhookConsumerSimulator } from './webhook-consumer';
 
+export { createBillingSimulator } from './billing';
 export { createInventorySimulator } from './inventory';
 export { createSalesforceSimulator } from './salesforce';
 export { createSapSimulator } from './sap';
 export { createWebhookConsumerSimulator } from './webhook-consumer';
 export type { RunningSimulator, SimulatorCore } from './common/server';
 
-export type SimulatorName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory';
+export type SimulatorName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory' | 'billing';
 
 export interface SimulatorHandle {
   name: SimulatorName;
@@ -35,7 +38,7 @@ export interface SimulatorHandle {
 
 export interface StartAllOptions {
   host?: string;
-  /** Per-simulator port; 0 picks a free one. Defaults: 4010, 4020, 4030, 4040. */
+  /** Per-simulator port; 0 picks a free one. Defaults: 4010, 4020, 4030, 4040, 4050. */
   ports?: Partial<Record<SimulatorName, number>>;
   /** Start only these (default: all). */
   only?: readonly SimulatorName[];
@@ -43,6 +46,7 @@ export interface StartAllOptions {
   sap?: SapSimulatorOptions;
   webhookConsumer?: WebhookConsumerOptions;
   inventory?: InventoryOptions;
+  billing?: BillingSimulatorOptions;
 }
 
 export interface StartedSimulators {
@@ -54,6 +58,7 @@ export interface StartedSimulators {
     sap?: SapSimulator;
     webhookConsumer?: WebhookConsumerSimulator;
     inventory?: InventorySimulator;
+    billing?: BillingSimulator;
   };
   /** Stops all of them, in reverse start order. */
   stop(): Promise<void>;
@@ -64,6 +69,7 @@ export const DEFAULT_SIMULATOR_PORTS: Record<SimulatorName, number> = {
   sap: SAP_DEFAULT_PORT,
   'webhook-consumer': WEBHOOK_CONSUMER_DEFAULT_PORT,
   inventory: INVENTORY_DEFAULT_PORT,
+  billing: BILLING_DEFAULT_PORT,
 };
 
 /** The environment variable that sets each simulator's port (as `npm run simulators` reads it). */
@@ -72,9 +78,10 @@ export const SIMULATOR_PORT_ENV: Record<SimulatorName, string> = {
   sap: 'SIM_SAP_PORT',
   'webhook-consumer': 'SIM_WEBHOOK_PORT',
   inventory: 'SIM_INVENTORY_PORT',
+  billing: 'SIM_BILLING_PORT',
 };
 
-const ORDER: readonly SimulatorName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory'];
+const ORDER: readonly SimulatorName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory', 'billing'];
 
 function handle(
   name: SimulatorName,
@@ -156,6 +163,18 @@ export async function startAllSimulators(options: StartAllOptions = {}): Promise
           const key = options.inventory?.apiKeys?.[0] ?? DEV_INVENTORY_API_KEY;
           const events = options.inventory?.events ? `, events -> ${options.inventory.events.url}` : '';
           h = handle(name, await sim.start({ port: port(name), host }), '', `x-api-key: ${key}${events}`);
+          break;
+        }
+        case 'billing': {
+          const sim = createBillingSimulator(options.billing);
+          started.simulators.billing = sim;
+          const key = options.billing?.secretKeys?.[0] ?? DEV_BILLING_SECRET_KEY;
+          h = handle(
+            name,
+            await sim.start({ port: port(name), host }),
+            '',
+            `Bearer ${key} (Stripe-compatible)`,
+          );
           break;
         }
       }

@@ -2,7 +2,7 @@
  * `npm run simulators`: every simulator on loopback with its dev credentials, until SIGINT/SIGTERM.
  *
  * Env: SIM_HOST (127.0.0.1), SIM_SALESFORCE_PORT (4010), SIM_SAP_PORT (4020), SIM_WEBHOOK_PORT (4030),
- * SIM_INVENTORY_PORT (4040); optional SIM_<SALESFORCE|SAP|INVENTORY>_EVENTS_URL with
+ * SIM_INVENTORY_PORT (4040), SIM_BILLING_PORT (4050); optional SIM_<SALESFORCE|SAP|INVENTORY>_EVENTS_URL with
  * SIM_<SOURCE>_EVENTS_SECRET (or one SIM_EVENTS_SECRET) to send each source's signed change events
  * somewhere (e.g. the API's /webhooks/<source>).
  *
