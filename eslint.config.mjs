@@ -115,8 +115,25 @@ export default tseslint.config(
           paths: ['@temporalio/workflow'],
           patterns: [
             {
-              group: ['**/workflows/*', '!**/workflows/*.messages', '**/api/**', '**/workers/**'],
+              group: ['**/workflows/**', '**/api/**', '**/workers/**'],
               message: 'Activities and domain do not depend on workflows, api or workers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Pure helpers: usable from workflows, activities, api and scripts alike, so they import nothing of the project.
+    files: ['src/lib/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '!../lib/*'],
+              message: 'src/lib holds pure helpers that import nothing of the project.',
             },
           ],
         },

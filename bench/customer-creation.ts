@@ -43,8 +43,8 @@ import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import type { QueueTuning } from '../src/workers/worker-set';
 import type { CustomerCreationResult } from '../src/workflows/customer-creation.messages';
-import { allSearchAttributes } from '../src/workflows/search-attributes';
-import type { SystemQueue } from '../src/workflows/task-queues';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+import type { SystemQueue } from '../src/workflows/shared/task-queues';
 
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';

@@ -26,7 +26,7 @@ import { createApp } from '../src/api/app';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { entityEventSignal } from '../src/workflows/entity-sync.messages';
 import type { EntityEvent } from '../src/workflows/entity-sync.messages';
-import { allSearchAttributes, BusinessKey, IntegrationFlow } from '../src/workflows/search-attributes';
+import { allSearchAttributes, BusinessKey, IntegrationFlow } from '../src/workflows/shared/search-attributes';
 
 interface LoadConfig {
   url: string;

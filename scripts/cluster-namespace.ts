@@ -6,7 +6,7 @@
 import { Connection } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { ensureNamespace, parseRetention } from '../src/dev/temporal-namespace';
-import { allSearchAttributes } from '../src/workflows/search-attributes';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

@@ -4,7 +4,7 @@ import type { TestProject } from 'vitest/node';
 import { Connection } from '@temporalio/client';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { ensureNamespace } from '../src/dev/temporal-namespace';
-import { allSearchAttributes } from '../src/workflows/search-attributes';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {

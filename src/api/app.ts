@@ -1,22 +1,19 @@
 import type { Client } from '@temporalio/client';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
-import type { connectivityCheck } from '../workflows/connectivity-check';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
-import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import { bearerAuth } from './auth';
 import { registerApiMetrics } from '../observability/http-metrics';
 import { errorHandler } from './errors';
 import { openApiDocument } from './openapi';
-import { registerCustomerRoutes } from './customers';
-import { registerRunRoutes } from './runs-routes';
-import { statusUrl } from './runs';
-import { registerWebhookRoutes } from './webhooks';
+import { registerConnectivityRoutes } from './routes/connectivity-checks';
+import { registerCustomerRoutes } from './routes/customers';
+import { registerRunRoutes } from './routes/runs';
+import { registerWebhookRoutes } from './routes/webhooks';
+import type { WebhookSettings } from './routes/webhooks';
 import { registerSyncRoutes } from './syncs';
 import type { ConfiguredSync } from '../schedules/specs';
-import type { WebhookSettings } from './webhooks';
 import type { NotificationRetry } from '../workflows/customer-creation.messages';
 
 export interface ApiSettings {
@@ -38,16 +35,6 @@ export interface AppDeps {
   settings: ApiSettings;
   logger?: boolean | { level: string };
 }
-
-const connectivityBody = z
-  .object({
-    targets: z
-      .array(z.object({ system: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict())
-      .min(1)
-      .max(20)
-      .optional(),
-  })
-  .strict();
 
 /**
  * The HTTP API as a factory: `server.ts` is the only file that listens. Handlers validate, call
@@ -89,19 +76,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (v1) => {
     v1.addHook('onRequest', bearerAuth(settings.apiToken));
 
-    v1.post('/v1/connectivity-checks', async (req, reply) => {
-      const body = connectivityBody.parse(req.body ?? {});
-      const workflowId = `connectivity-check:${randomUUID()}`;
-      const handle = await client.workflow.start<typeof connectivityCheck>('connectivityCheck', {
-        workflowId,
-        taskQueue: workflowQueue,
-        args: [{ targets: body.targets ?? settings.connectivityTargets }],
-      });
-      return reply
-        .code(202)
-        .send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: statusUrl(workflowId) });
+    registerConnectivityRoutes(v1, client, {
+      workflowQueue,
+      connectivityTargets: settings.connectivityTargets,
     });
-
     registerRunRoutes(v1, client, settings.temporalUiUrl);
     registerSyncRoutes(v1, client, { syncs: settings.syncs ?? [], workflowQueue });
     registerCustomerRoutes(v1, client, {

@@ -5,7 +5,7 @@ import {
   SourceEventError,
 } from '../domain/source-events';
 import type { ParsedSourceEvent } from '../domain/source-events';
-import type { SourceSystem } from '../workflows/entity-sync.messages';
+import type { SourceSystem } from '../domain/entity-event';
 
 export const eventSources = ['salesforce', 'sap', 'inventory'] as const satisfies readonly SourceSystem[];
 

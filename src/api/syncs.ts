@@ -17,7 +17,7 @@ import {
 import type { BatchSyncInput, SyncProgress, SyncStateData } from '../workflows/batch-sync.messages';
 import type { syncState } from '../workflows/sync-state';
 import { HttpError, zodIssues } from './errors';
-import { statusUrl } from './runs';
+import { statusUrl } from './run-view';
 
 const isoInstant = z.iso.datetime({ offset: true });
 const backfillBody = z

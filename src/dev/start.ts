@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfigOrExit } from '../config';
 import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
-import { allSearchAttributes } from '../workflows/search-attributes';
+import { allSearchAttributes } from '../workflows/shared/search-attributes';
 import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
 import type { ManagedProcess } from './processes';
 import { resolveTemporalExecutable } from './temporal-binary';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EntityEvent } from '../workflows/entity-sync.messages';
+import type { EntityEvent } from './entity-event';
 
 /**
  * What the three sources send to `/webhooks/<source>`, as zod schemas, and the pure mappings from those

@@ -1,7 +1,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
 import { syncScheduleId } from '../workflows/batch-sync.messages';
-import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import type { ConfiguredSync } from './specs';
 
 export interface ApplyResult {

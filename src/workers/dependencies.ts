@@ -12,7 +12,7 @@ import { SapClient } from '../activities/sap/client';
 import { createWebhookActivities } from '../activities/webhooks/activities';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { SystemQueue } from '../workflows/task-queues';
+import type { SystemQueue } from '../workflows/shared/task-queues';
 import type { QueueTuning, WorkerActivities } from './worker-set';
 
 /** Builds each system's client and activities from configuration: the worker's only wiring code. */

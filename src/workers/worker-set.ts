@@ -4,8 +4,8 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
-import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/task-queues';
-import type { SystemQueue } from '../workflows/task-queues';
+import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/shared/task-queues';
+import type { SystemQueue } from '../workflows/shared/task-queues';
 
 // Point the bundler at the source file when running from TypeScript (tsx, vitest), at the build otherwise.
 const workflowsDir = resolve(__dirname, '../workflows');

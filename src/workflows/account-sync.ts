@@ -1,21 +1,13 @@
-import {
-  ApplicationFailure,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { OpsActivities } from '../activities/ops/activities';
-import type { SalesforceActivities } from '../activities/salesforce/activities';
-import type { SapActivities } from '../activities/sap/activities';
+import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer';
 import { ErrorType } from '../domain/error-types';
 import { isOwnOrigin } from '../domain/order-sync';
 import type { EntitySyncInput } from './entity-sync.messages';
-import { runEntityLoop } from './entity-loop';
-import type { EntityLoopResult } from './entity-loop';
-import { syncActivityOptions } from './policies';
-import { SalesforceId, SapCustomerNumber } from './search-attributes';
-import { activityQueueFor } from './task-queues';
+import { runEntityLoop } from './shared/entity-loop';
+import type { EntityLoopResult } from './shared/entity-loop';
+import { syncActivityOptions } from './shared/policies';
+import { SalesforceId, SapCustomerNumber } from './shared/search-attributes';
+import { activitiesOf } from './shared/proxies';
 
 const accountFields = [
   'Name',
@@ -34,14 +26,9 @@ const accountFields = [
  * created itself (the customer flow) come back as echoes and are dropped.
  */
 export async function accountSync(input: EntitySyncInput): Promise<EntityLoopResult> {
-  const queue = (system: Parameters<typeof activityQueueFor>[1]) =>
-    activityQueueFor(workflowInfo().taskQueue, system);
-  const sf = proxyActivities<SalesforceActivities>({
-    ...syncActivityOptions,
-    taskQueue: queue('salesforce'),
-  });
-  const sap = proxyActivities<SapActivities>({ ...syncActivityOptions, taskQueue: queue('sap') });
-  const ops = proxyActivities<OpsActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
+  const sf = activitiesOf('salesforce', syncActivityOptions);
+  const sap = activitiesOf('sap', syncActivityOptions);
+  const ops = activitiesOf('ops', syncActivityOptions);
   input.ownMarkers ??= await ops.ownChangeMarkers();
   const ownMarkers = input.ownMarkers;
 

@@ -23,15 +23,15 @@ import type {
 import { ErrorType } from '../domain/error-types';
 import { getSyncProgressQuery } from './batch-sync.messages';
 import type { BatchSyncCarry, BatchSyncInput, BatchSyncResult, SyncProgress } from './batch-sync.messages';
-import { failureSummary } from './failures';
+import { failureSummary } from '../lib/failures';
 import {
   alertActivityOptions,
   batchSalesforceOptions,
   batchSapOptions,
   syncActivityOptions,
-} from './policies';
-import { BusinessKey, IntegrationFlow } from './search-attributes';
-import { activityQueueFor } from './task-queues';
+} from './shared/policies';
+import { BusinessKey, IntegrationFlow } from './shared/search-attributes';
+import { activityQueueFor } from './shared/task-queues';
 
 interface RecordResult {
   recordId: string;

@@ -1,12 +1,11 @@
-import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { OpsActivities } from '../activities/ops/activities';
+import { setHandler } from '@temporalio/workflow';
 import type {
   ConnectivityCheckInput,
   ConnectivityCheckResult,
   ConnectivityResult,
 } from './connectivity-check.messages';
 import { getProgressQuery } from './connectivity-check.messages';
-import { activityQueueFor } from './task-queues';
+import { activitiesOf } from './shared/proxies';
 
 /** Probes retry quickly a few times: an operator waits on the answer. */
 export const probeRetryPolicy = {
@@ -22,11 +21,7 @@ export const probeRetryPolicy = {
  * probe's attempts and errors.
  */
 export async function connectivityCheck(input: ConnectivityCheckInput): Promise<ConnectivityCheckResult> {
-  const ops = proxyActivities<OpsActivities>({
-    taskQueue: activityQueueFor(workflowInfo().taskQueue, 'ops'),
-    startToCloseTimeout: '10s',
-    retry: probeRetryPolicy,
-  });
+  const ops = activitiesOf('ops', { startToCloseTimeout: '10s', retry: probeRetryPolicy });
   let checked = 0;
   setHandler(getProgressQuery, () => ({ checked, total: input.targets.length }));
 

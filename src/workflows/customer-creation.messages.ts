@@ -1,6 +1,9 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Customer } from '../domain/customer';
-import { BusinessKey, IntegrationFlow } from './search-attributes';
+import { BusinessKey, IntegrationFlow } from './shared/search-attributes';
+import type { DeliveryOutcome, NotificationRetry } from './notification-delivery.messages';
+
+export type { DeliveryOutcome, NotificationRetry } from './notification-delivery.messages';
 
 export const customerCreationWorkflowType = 'customerCreation';
 
@@ -9,26 +12,11 @@ export function customerCreationWorkflowId(reference: string): string {
   return `customer-creation:${reference}`;
 }
 
-/** How long a `customer.created` delivery keeps trying before the run gives up on it (and alerts). */
-export interface NotificationRetry {
-  initialInterval?: string;
-  maximumInterval?: string;
-  maximumAttempts?: number;
-}
-
 export interface CustomerCreationInput {
   customer: Customer;
   notificationRetry?: NotificationRetry;
   /** Base URL of the Temporal Web UI, for links in alerts. */
   temporalUiUrl?: string;
-}
-
-export interface DeliveryOutcome {
-  subscriber: string;
-  status: 'delivered' | 'failed';
-  webhookId?: string;
-  attempts?: number;
-  error?: { type: string; message: string };
 }
 
 export interface NotificationOutcome {

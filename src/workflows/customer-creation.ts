@@ -5,16 +5,12 @@ import {
   isCancellation,
   log,
   patched,
-  proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AlertActivities } from '../activities/alerts/activities';
-import type { BillingActivities, BillingLocalActivities } from '../activities/billing/activities';
-import type { SalesforceActivities } from '../activities/salesforce/activities';
-import type { SapActivities } from '../activities/sap/activities';
+import type { BillingLocalActivities } from '../activities/billing/activities';
 import {
   customerSchema,
   toCustomerCreatedEvent,
@@ -23,25 +19,28 @@ import {
 } from '../domain/customer';
 import { toBillingCustomer } from '../domain/billing';
 import { ErrorType } from '../domain/error-types';
+import { temporalRunUrl } from '../lib/links';
 import { countCompensation } from '../observability/workflow-metrics';
-import { getStepQuery } from './common.messages';
+import { getStepQuery } from './shared/step.messages';
 import type {
   CustomerCreationInput,
   CustomerCreationResult,
   CustomerCreationStep,
   NotificationOutcome,
 } from './customer-creation.messages';
-import { failureSummary } from './failures';
+import { failureSummary } from '../lib/failures';
 import {
   alertActivityOptions,
   billingActivityOptions,
   compensationRetry,
   salesforceActivityOptions,
   sapActivityOptions,
-} from './policies';
-import { publishEvent } from './publish-event';
-import { IntegrationStep, SalesforceId, SapCustomerNumber } from './search-attributes';
-import { activityQueueFor } from './task-queues';
+} from './shared/policies';
+import { alertQuietly } from './shared/alerts';
+import { activitiesOf } from './shared/proxies';
+import { publishEvent } from './shared/publish-event';
+import { IntegrationStep, SalesforceId, SapCustomerNumber } from './shared/search-attributes';
+import { activityQueueFor } from './shared/task-queues';
 
 /**
  * Customer creation: Salesforce Account -> SAP customer -> billing customer (when billing is
@@ -60,32 +59,13 @@ import { activityQueueFor } from './task-queues';
  */
 export async function customerCreation(input: CustomerCreationInput): Promise<CustomerCreationResult> {
   const info = workflowInfo();
-  const queue = (system: Parameters<typeof activityQueueFor>[1]) => activityQueueFor(info.taskQueue, system);
-  const sf = proxyActivities<SalesforceActivities>({
-    ...salesforceActivityOptions,
-    taskQueue: queue('salesforce'),
-  });
-  const sap = proxyActivities<SapActivities>({ ...sapActivityOptions, taskQueue: queue('sap') });
-  const sfUndo = proxyActivities<SalesforceActivities>({
-    ...salesforceActivityOptions,
-    retry: compensationRetry,
-    taskQueue: queue('salesforce'),
-  });
-  const sapUndo = proxyActivities<SapActivities>({
-    ...sapActivityOptions,
-    retry: compensationRetry,
-    taskQueue: queue('sap'),
-  });
-  const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
-  const billing = proxyActivities<BillingActivities>({
-    ...billingActivityOptions,
-    taskQueue: queue('billing'),
-  });
-  const billingUndo = proxyActivities<BillingActivities>({
-    ...billingActivityOptions,
-    retry: compensationRetry,
-    taskQueue: queue('billing'),
-  });
+  const sf = activitiesOf('salesforce', salesforceActivityOptions);
+  const sap = activitiesOf('sap', sapActivityOptions);
+  const sfUndo = activitiesOf('salesforce', { ...salesforceActivityOptions, retry: compensationRetry });
+  const sapUndo = activitiesOf('sap', { ...sapActivityOptions, retry: compensationRetry });
+  const ops = activitiesOf('ops', alertActivityOptions);
+  const billing = activitiesOf('billing', billingActivityOptions);
+  const billingUndo = activitiesOf('billing', { ...billingActivityOptions, retry: compensationRetry });
   const billingConfig = proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' });
 
   let step: CustomerCreationStep = 'validating';
@@ -95,10 +75,10 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     upsertSearchAttributes([{ key: IntegrationStep, value: next }]);
   };
   const webUiUrl = input.temporalUiUrl
-    ? `${input.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(info.namespace)}/workflows/${encodeURIComponent(info.workflowId)}/${info.runId}/history`
+    ? temporalRunUrl(input.temporalUiUrl, info.namespace, info.workflowId, info.runId)
     : undefined;
   const alert = (severity: 'warning' | 'critical', title: string, text: string, failureType?: string) =>
-    ops.sendAlert({
+    alertQuietly(ops, {
       severity,
       title,
       text,
@@ -225,7 +205,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
         `Customer ${reference} was not created`,
         summary,
         cancelled ? 'Cancelled' : cause.type,
-      ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+      );
     });
     enter(cancelled ? 'cancelled' : 'failed');
     if (cancelled) throw err;
@@ -265,14 +245,14 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
         `customer.created for ${reference} was cancelled`,
         `The customer exists (Salesforce ${salesforceId}, SAP ${sapCustomerNumber}); the run was cancelled while notifying subscribers, so they may not have the event. Redrive with POST /v1/runs/${info.workflowId}/redrive.`,
         'Cancelled',
-      ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) })),
+      ),
     );
     throw err;
   };
   let deliveries: Awaited<ReturnType<typeof publishEvent>>;
   try {
     deliveries = await publishEvent(
-      queue('webhooks'),
+      activityQueueFor(info.taskQueue, 'webhooks'),
       { sourceKey: info.workflowId, type: event.type, data: event.data, occurredAt },
       input.notificationRetry,
     );
@@ -299,7 +279,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
         .map((d) => `${d.subscriber} (${d.error?.type}: ${d.error?.message})`)
         .join(', ')} did not accept the event. Redrive with POST /v1/runs/${info.workflowId}/redrive.`,
       failed[0]?.error?.type,
-    ).catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+    );
   }
   enter('completed');
   return {

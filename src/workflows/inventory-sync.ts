@@ -1,10 +1,8 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { SalesforceActivities } from '../activities/salesforce/activities';
 import type { EntitySyncInput } from './entity-sync.messages';
-import { runEntityLoop } from './entity-loop';
-import type { EntityLoopResult } from './entity-loop';
-import { syncActivityOptions } from './policies';
-import { activityQueueFor } from './task-queues';
+import { runEntityLoop } from './shared/entity-loop';
+import type { EntityLoopResult } from './shared/entity-loop';
+import { syncActivityOptions } from './shared/policies';
+import { activitiesOf } from './shared/proxies';
 
 /**
  * One workflow per SKU (`inventory:<sku>`): a stock change sets Stock_Available__c on the open
@@ -12,10 +10,7 @@ import { activityQueueFor } from './task-queues';
  * so an event older than the last applied one is stale and dropped.
  */
 export async function inventorySync(input: EntitySyncInput): Promise<EntityLoopResult> {
-  const sf = proxyActivities<SalesforceActivities>({
-    ...syncActivityOptions,
-    taskQueue: activityQueueFor(workflowInfo().taskQueue, 'salesforce'),
-  });
+  const sf = activitiesOf('salesforce', syncActivityOptions);
   return runEntityLoop(input, inventorySync, async (event, ctx) => {
     if (event.kind !== 'inventory.stock_changed')
       return { outcome: 'ignored', detail: `inventorySync does not handle ${event.kind}` };

@@ -1,4 +1,17 @@
-import type { DeliveryOutcome } from './customer-creation.messages';
+/** How long a delivery keeps trying before the run gives up on it (and alerts). */
+export interface NotificationRetry {
+  initialInterval?: string;
+  maximumInterval?: string;
+  maximumAttempts?: number;
+}
+
+export interface DeliveryOutcome {
+  subscriber: string;
+  status: 'delivered' | 'failed';
+  webhookId?: string;
+  attempts?: number;
+  error?: { type: string; message: string };
+}
 
 export interface NotificationDeliveryInput {
   /** What the event is about (a run, an entity event): with the type it fixes the webhook-id, so consumers dedupe. */

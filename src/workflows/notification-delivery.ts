@@ -1,8 +1,8 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../domain/error-types';
 import type { NotificationDeliveryInput, NotificationDeliveryResult } from './notification-delivery.messages';
-import { publishEvent } from './publish-event';
-import { activityQueueFor } from './task-queues';
+import { publishEvent } from './shared/publish-event';
+import { activityQueueFor } from './shared/task-queues';
 
 /**
  * Delivers one event to its subscribers as a run of its own: started by the entity workflows (so a

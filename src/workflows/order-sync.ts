@@ -1,12 +1,4 @@
-import {
-  ApplicationFailure,
-  proxyActivities,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { OpsActivities } from '../activities/ops/activities';
-import type { SalesforceActivities } from '../activities/salesforce/activities';
-import type { SapActivities, SapOrderActivities } from '../activities/sap/activities';
+import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
 import { ErrorType } from '../domain/error-types';
 import {
   changedValues,
@@ -19,12 +11,12 @@ import {
   toOpportunityFields,
 } from '../domain/order-sync';
 import type { OrderField, OrderSource, OrderValues } from '../domain/order-sync';
-import type { EntityLoopResult, EventOutcome } from './entity-loop';
-import { runEntityLoop } from './entity-loop';
+import type { EntityLoopResult, EventOutcome } from './shared/entity-loop';
+import { runEntityLoop } from './shared/entity-loop';
 import type { EntityEvent, EntitySyncInput } from './entity-sync.messages';
-import { syncActivityOptions } from './policies';
-import { SalesforceId, SapOrderNumber } from './search-attributes';
-import { activityQueueFor } from './task-queues';
+import { syncActivityOptions } from './shared/policies';
+import { SalesforceId, SapOrderNumber } from './shared/search-attributes';
+import { activitiesOf } from './shared/proxies';
 
 const opportunityFields = [
   'Name',
@@ -58,17 +50,9 @@ const pick = (values: Partial<OrderValues>, fields: OrderField[], unlessKnown: R
  *   the coordinator's own write coming back, recognisable by its origin) changes nothing.
  */
 export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResult> {
-  const queue = (system: Parameters<typeof activityQueueFor>[1]) =>
-    activityQueueFor(workflowInfo().taskQueue, system);
-  const sf = proxyActivities<SalesforceActivities>({
-    ...syncActivityOptions,
-    taskQueue: queue('salesforce'),
-  });
-  const sap = proxyActivities<SapActivities & SapOrderActivities>({
-    ...syncActivityOptions,
-    taskQueue: queue('sap'),
-  });
-  const ops = proxyActivities<OpsActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
+  const sf = activitiesOf('salesforce', syncActivityOptions);
+  const sap = activitiesOf('sap', syncActivityOptions);
+  const ops = activitiesOf('ops', syncActivityOptions);
   input.ownMarkers ??= await ops.ownChangeMarkers();
   const ownMarkers = input.ownMarkers;
   const ownership = { ...defaultFieldOwnership, ...input.ownership };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookActivities } from '../../src/activities/webhooks/activities';
 import type { DeliveryInput, WebhookActivities } from '../../src/activities/webhooks/activities';
-import { webhookIdFor } from '../../src/activities/webhooks/signing';
+import { webhookIdFor } from '../../src/lib/standard-webhooks';
 import type { WebhookSubscriber } from '../../src/config';
 import { ErrorType } from '../../src/domain/error-types';
 import type { RunningSimulator } from '../../src/simulators/common/server';

@@ -1,35 +1,26 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpsActivities } from '../../src/activities';
-import { createWorkerSet } from '../../src/workers/worker-set';
-import type { WorkerSet } from '../../src/workers/worker-set';
 import { startApi } from '../support/api';
 import { startFlakyEndpoint } from '../support/flaky-server';
-import { connectTemporal, uniquePrefix, waitFor, workflowBundle } from '../support/temporal';
+import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
+import { startWorkers } from '../support/workers';
+import type { RunningWorkers } from '../support/workers';
 
 describe('API: health, starting a run and reading its status', () => {
   let t: TemporalTestContext;
   let api: Awaited<ReturnType<typeof startApi>>;
-  let set: WorkerSet;
-  let running: Promise<void>;
+  let workers: RunningWorkers;
   const prefix = uniquePrefix('api');
 
   beforeAll(async () => {
     t = await connectTemporal();
     api = await startApi(t.client, { taskQueuePrefix: prefix });
-    set = await createWorkerSet({
-      connection: t.nativeConnection,
-      namespace: t.namespace,
-      taskQueuePrefix: prefix,
-      activities: { ops: createOpsActivities() },
-      workflowBundle: await workflowBundle(),
-    });
-    running = set.run();
+    workers = await startWorkers(t, { prefix, activities: { ops: createOpsActivities() } });
   });
   afterAll(async () => {
-    set.shutdown();
-    await running;
+    await workers.stop();
     await api.close();
     await t.close();
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInventorySimulator } from '../../src/simulators/inventory';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
 import type { EntityEvent } from '../../src/workflows/entity-sync.messages';
-import { BusinessKey, IntegrationFlow } from '../../src/workflows/search-attributes';
+import { BusinessKey, IntegrationFlow } from '../../src/workflows/shared/search-attributes';
 import { startApi } from '../support/api';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';

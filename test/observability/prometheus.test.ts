@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startApi } from '../support/api';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';

@@ -2,8 +2,6 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import type { Config } from '../../src/config';
 import { buildActivities } from '../../src/workers/dependencies';
-import { createWorkerSet } from '../../src/workers/worker-set';
-import type { WorkerSet } from '../../src/workers/worker-set';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
 import type { SalesforceSimulator, SalesforceSimulatorOptions } from '../../src/simulators/salesforce';
 import { createSapSimulator } from '../../src/simulators/sap';
@@ -13,7 +11,9 @@ import type { WebhookConsumerSimulator } from '../../src/simulators/webhook-cons
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { startRecorder } from './recorder';
 import type { TemporalTestContext } from './temporal';
-import { uniquePrefix, workflowBundle } from './temporal';
+import { uniquePrefix } from './temporal';
+import { startWorkers, withWorkers } from './workers';
+import type { RunningWorkers } from './workers';
 
 export interface IntegrationEnvironment {
   config: Config;
@@ -22,10 +22,13 @@ export interface IntegrationEnvironment {
   webhooks: WebhookConsumerSimulator;
   alerts: Awaited<ReturnType<typeof startRecorder>>;
   /** Starts the coordinator's real workers (real clients, real activities) against the simulators. */
-  startWorkers(
+  startWorkers(prefix: string, identity?: string): Promise<RunningWorkers>;
+  /** Runs `body` while the workers poll `prefix`'s queues; stops them afterwards, whatever happened. */
+  withWorkers<T>(
     prefix: string,
+    body: (workers: RunningWorkers) => Promise<T>,
     identity?: string,
-  ): Promise<{ set: WorkerSet; running: Promise<void>; stop(): Promise<void> }>;
+  ): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -70,24 +73,19 @@ export async function startIntegrationEnvironment(
     sap,
     webhooks,
     alerts,
-    async startWorkers(prefix, identity) {
-      const set = await createWorkerSet({
-        connection: t.nativeConnection,
-        namespace: t.namespace,
-        taskQueuePrefix: prefix,
+    startWorkers(prefix, identity) {
+      return startWorkers(t, {
+        prefix,
         activities: buildActivities(config, { temporalClient: t.client }),
-        workflowBundle: await workflowBundle(),
         identity,
       });
-      const run = set.run();
-      return {
-        set,
-        running: run,
-        stop: async () => {
-          set.shutdown();
-          await run;
-        },
-      };
+    },
+    withWorkers(prefix, body, identity) {
+      return withWorkers(
+        t,
+        { prefix, activities: buildActivities(config, { temporalClient: t.client }), identity },
+        body,
+      );
     },
     async stop() {
       await Promise.all(running.map((r) => r.stop()));

@@ -5,7 +5,7 @@ import {
   parseSapEvent,
   SourceEventError,
 } from '../../src/domain/source-events';
-import { routeEntityEvent } from '../../src/workflows/entity-sync.messages';
+import { routeEntityEvent } from '../../src/domain/entity-event';
 
 const receivedAt = '2026-11-25T10:00:01.000Z';
 const accountId = '001Dn00000AbCdEIAV';

@@ -6,7 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { createWebhookActivities, subscribersFor } from '../../src/activities/webhooks/activities';
 import type { DeliveryInput } from '../../src/activities/webhooks/activities';
-import { webhookIdFor } from '../../src/activities/webhooks/signing';
+import { webhookIdFor } from '../../src/lib/standard-webhooks';
 import type { WebhookSubscriber } from '../../src/config';
 import { ErrorType } from '../../src/domain/error-types';
 

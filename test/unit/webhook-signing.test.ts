@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs, signWebhook, webhookIdFor } from '../../src/activities/webhooks/signing';
+import { retryAfterMs } from '../../src/lib/retry-after';
+import { signWebhook, webhookIdFor } from '../../src/lib/standard-webhooks';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

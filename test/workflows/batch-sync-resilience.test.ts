@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import type { batchSync } from '../../src/workflows/batch-sync';
 import { getSyncStateQuery, syncStateWorkflowId } from '../../src/workflows/batch-sync.messages';
 import type { SyncSpec, SyncStateData } from '../../src/workflows/batch-sync.messages';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';

@@ -7,7 +7,7 @@ import {
   syncStateWorkflowId,
 } from '../../src/workflows/batch-sync.messages';
 import type { BatchSyncInput, SyncSpec, SyncStateData } from '../../src/workflows/batch-sync.messages';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOpsActivities } from '../../src/activities';
-import { createWorkerSet } from '../../src/workers/worker-set';
 import type { connectivityCheck } from '../../src/workflows/connectivity-check';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startFlakyEndpoint } from '../support/flaky-server';
-import { connectTemporal, uniquePrefix, workflowBundle } from '../support/temporal';
+import { connectTemporal, uniquePrefix } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
+import { withWorkers } from '../support/workers';
 
 describe('connectivityCheck workflow on a real Temporal server', () => {
   let t: TemporalTestContext;
@@ -19,23 +19,15 @@ describe('connectivityCheck workflow on a real Temporal server', () => {
   it('retries a probe that fails twice and records three attempts in the history', async () => {
     const endpoint = await startFlakyEndpoint(2);
     const prefix = uniquePrefix('conn');
-    const set = await createWorkerSet({
-      connection: t.nativeConnection,
-      namespace: t.namespace,
-      taskQueuePrefix: prefix,
-      activities: { ops: createOpsActivities() },
-      workflowBundle: await workflowBundle(),
-    });
     try {
       const handle = await t.client.workflow.start<typeof connectivityCheck>('connectivityCheck', {
         workflowId: `${prefix}-check`,
         taskQueue: taskQueueName(prefix, coordinatorQueue),
         args: [{ targets: [{ system: 'flaky', url: endpoint.url }] }],
       });
-      const running = set.run();
-      const result = await handle.result();
-      set.shutdown();
-      await running;
+      const result = await withWorkers(t, { prefix, activities: { ops: createOpsActivities() } }, () =>
+        handle.result(),
+      );
 
       expect(result.results).toEqual([
         { system: 'flaky', url: endpoint.url, status: 200, attempts: 3, latencyMs: expect.any(Number) },
@@ -51,7 +43,6 @@ describe('connectivityCheck workflow on a real Temporal server', () => {
         'SystemUnavailable',
       );
     } finally {
-      set.shutdown();
       await endpoint.close();
     }
   });

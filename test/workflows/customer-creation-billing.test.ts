@@ -8,7 +8,7 @@ import type { BillingSimulator } from '../../src/simulators/billing';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import type { customerCreation } from '../../src/workflows/customer-creation';
 import { customerCreationStartOptions } from '../../src/workflows/customer-creation.messages';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';

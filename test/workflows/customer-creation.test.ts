@@ -6,8 +6,8 @@ import type { CustomerInput } from '../../src/domain/customer';
 import type { customerCreation } from '../../src/workflows/customer-creation';
 import { customerCreationStartOptions } from '../../src/workflows/customer-creation.messages';
 import type { CustomerCreationInput } from '../../src/workflows/customer-creation.messages';
-import { getStepQuery } from '../../src/workflows/common.messages';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { getStepQuery } from '../../src/workflows/shared/step.messages';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
@@ -57,8 +57,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
 
   it('creates the Account and the SAP customer, links them, and publishes one signed customer.created', async () => {
     const prefix = uniquePrefix('happy');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('happy');
       const handle = await run(prefix, customer);
       const result = await handle.result();
@@ -105,15 +104,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
         return ids.length ? ids : undefined;
       });
       expect(found).toEqual([handle.workflowId]);
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('rides out SAP 500s, a Salesforce row lock, an expired session and a 429 with Retry-After, with no duplicates', async () => {
     const prefix = uniquePrefix('transient');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('transient');
       env.salesforce.expireSessions();
       env.salesforce.core.faults.failNext('unable-to-lock-row', 1, {
@@ -158,15 +154,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
           }),
       );
       expect(attemptsByType).toMatchObject({ upsertAccount: 2, createCustomer: 3, deliverWebhook: 2 });
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('when SAP rejects the customer, the Account this run created is deleted, the run fails with SAP’s message and an alert is posted', async () => {
     const prefix = uniquePrefix('sapfail');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       // A country the SAP system has not configured: a business error in RETURN, not a fault.
       const customer = customerFor('sapfail', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
@@ -197,15 +190,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
         metadata: { severity: 'warning', failureType: 'SapBusinessError' },
       });
       expect(alert?.body.blocks[0].text.text).toContain('Undone: delete the Salesforce Account');
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('never deletes an Account that existed before the run, even when SAP rejects the customer', async () => {
     const prefix = uniquePrefix('preexist');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('preexist', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
       });
@@ -218,15 +208,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       expect((error.cause as ApplicationFailure).type).toBe('SapBusinessError');
       expect((error.cause as ApplicationFailure).details?.[0]).toMatchObject({ undone: [] });
       expect(accountsFor(customer.reference).map((a) => a.Id)).toEqual([existingId]);
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('never deletes an Account someone else created between the lookup and the upsert', async () => {
     const prefix = uniquePrefix('race');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('race', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
       });
@@ -251,9 +238,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       expect((error.cause as ApplicationFailure).type).toBe('SapBusinessError');
       expect((error.cause as ApplicationFailure).details?.[0]).toMatchObject({ undone: [] });
       expect(accountsFor(customer.reference).map((a) => a.Id)).toEqual([otherId]);
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('completes with no duplicates when the worker stops after the CRM step and another worker takes over', async () => {
@@ -296,8 +281,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
 
   it('cancelling the run during the SAP step undoes the Account and leaves no live SAP customer', async () => {
     const prefix = uniquePrefix('cancel');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('cancel');
       env.sap.core.faults.failNext(
         'timeout',
@@ -341,15 +325,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       if (createCompleted) expect(sapCustomers).toHaveLength(1);
       const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
       expect(alert?.body.metadata.failureType).toBe('Cancelled');
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('cancelling during the notification undoes nothing, ends CANCELED and alerts', async () => {
     const prefix = uniquePrefix('cancelnotify');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('cancelnotify');
       env.webhooks.core.faults.failNext('timeout', 1, { operation: 'customer.created' }, { delayMs: 1500 });
       const handle = await run(prefix, customer);
@@ -370,15 +351,12 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       );
       expect(alert.body.metadata.failureType).toBe('Cancelled');
       expect(alert.body.blocks[0].text.text).toContain('/redrive');
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 
   it('a notification that fails past its retry budget leaves the customer in place, reports it and alerts', async () => {
     const prefix = uniquePrefix('notify');
-    const workers = await env.startWorkers(prefix);
-    try {
+    await env.withWorkers(prefix, async () => {
       const customer = customerFor('notify');
       env.webhooks.core.faults.failNext('server-error', 3, { operation: 'customer.created' });
       const handle = await run(prefix, customer, {
@@ -393,8 +371,6 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       expect(env.sap.customer(result.sapCustomerNumber)?.LOEVM).toBe('');
       const alert = env.alerts.received.find((a) => a.body?.metadata?.workflowId === handle.workflowId);
       expect(alert?.body.blocks[0].text.text).toContain(`/v1/runs/${handle.workflowId}/redrive`);
-    } finally {
-      await workers.stop();
-    }
+    });
   });
 });

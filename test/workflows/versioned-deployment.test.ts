@@ -14,7 +14,7 @@ import {
   getEntityStateQuery,
   routeEntityEvent,
 } from '../../src/workflows/entity-sync.messages';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor, workflowBundle } from '../support/temporal';

@@ -17,7 +17,7 @@ export interface OpsDeps {
   temporalClient?: Client;
 }
 
-/** What an entity workflow's closed run returned (src/workflows/entity-loop.ts), as far as it is read here. */
+/** What an entity workflow's closed run returned (src/workflows/shared/entity-loop.ts), as far as it is read here. */
 interface ClosedEntityRun {
   state?: Record<string, unknown>;
 }

@@ -4,7 +4,8 @@ import axios from 'axios';
 import type { AxiosInstance } from 'axios';
 import type { WebhookSubscriber } from '../../config';
 import { ErrorType } from '../../domain/error-types';
-import { retryAfterMs, signWebhook, webhookIdFor } from './signing';
+import { retryAfterMs } from '../../lib/retry-after';
+import { signWebhook, webhookIdFor } from '../../lib/standard-webhooks';
 
 export interface WebhookDeps {
   subscribers: WebhookSubscriber[];

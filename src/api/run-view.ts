@@ -1,6 +1,10 @@
-import { ApplicationFailure, TemporalFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
-import { getStepQuery } from '../workflows/common.messages';
+import { describeFailure } from '../lib/failures';
+import { temporalRunUrl } from '../lib/links';
+import { getStepQuery } from '../workflows/shared/step.messages';
+
+export { describeFailure } from '../lib/failures';
+export { temporalRunUrl as webUiUrl } from '../lib/links';
 
 export const statusUrl = (workflowId: string) => `/v1/runs/${encodeURIComponent(workflowId)}`;
 
@@ -33,24 +37,6 @@ export interface RunView {
   webUiUrl: string;
 }
 
-export function webUiUrl(uiBase: string, namespace: string, workflowId: string, runId: string): string {
-  return `${uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
-}
-
-/** The innermost ApplicationFailure in a failure chain: the business reason a run failed. */
-export function describeFailure(err: unknown): { type: string; message: string; cause?: string } {
-  let node: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  let app: ApplicationFailure | undefined;
-  let last: Error | undefined;
-  while (node instanceof Error) {
-    if (node instanceof ApplicationFailure) app = node;
-    last = node;
-    node = node instanceof TemporalFailure || node instanceof Error ? node.cause : undefined;
-  }
-  if (app) return { type: app.type ?? 'Error', message: app.message };
-  return { type: last?.name ?? 'Error', message: last?.message ?? 'the run failed' };
-}
-
 export async function describeRun(client: Client, uiBase: string, workflowId: string): Promise<RunView> {
   const handle = client.workflow.getHandle(workflowId);
   const d = await handle.describe();
@@ -62,7 +48,7 @@ export async function describeRun(client: Client, uiBase: string, workflowId: st
     status,
     startTime: d.startTime.toISOString(),
     closeTime: d.closeTime?.toISOString(),
-    webUiUrl: webUiUrl(uiBase, client.options.namespace, workflowId, d.runId),
+    webUiUrl: temporalRunUrl(uiBase, client.options.namespace, workflowId, d.runId),
   };
   if (status === 'RUNNING') {
     view.step = await handle.query(getStepQuery).catch(() => undefined);

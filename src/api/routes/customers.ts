@@ -2,16 +2,17 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
-import { customerSchema } from '../domain/customer';
-import type { Customer } from '../domain/customer';
-import type { customerCreation } from '../workflows/customer-creation';
+import { customerSchema } from '../../domain/customer';
+import type { Customer } from '../../domain/customer';
+import type { customerCreation } from '../../workflows/customer-creation';
 import {
   customerCreationStartOptions,
   customerCreationWorkflowType,
-} from '../workflows/customer-creation.messages';
-import type { NotificationRetry } from '../workflows/customer-creation.messages';
-import { IdempotencyKey } from '../workflows/search-attributes';
-import { HttpError, zodIssues } from './errors';
+} from '../../workflows/customer-creation.messages';
+import type { NotificationRetry } from '../../workflows/customer-creation.messages';
+import { IdempotencyKey } from '../../workflows/shared/search-attributes';
+import { HttpError, zodIssues } from '../errors';
+import { statusUrl } from '../run-view';
 
 export interface CustomerRouteSettings {
   workflowQueue: string;
@@ -32,8 +33,6 @@ export function requestHash(customer: Customer): string {
   );
   return createHash('sha256').update(canonical).digest('hex');
 }
-
-const statusUrl = (workflowId: string) => `/v1/runs/${encodeURIComponent(workflowId)}`;
 
 /**
  * `POST /v1/customers` starts the customer-creation saga and answers 202 at once. One run per customer

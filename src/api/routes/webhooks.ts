@@ -1,12 +1,17 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SourceEventError } from '../domain/source-events';
-import type { ParsedSourceEvent } from '../domain/source-events';
-import { entityEventSignal, routeEntityEvent } from '../workflows/entity-sync.messages';
-import type { EntityEvent, EntitySyncInput, SourceSystem } from '../workflows/entity-sync.messages';
-import { BusinessKey, IntegrationFlow } from '../workflows/search-attributes';
-import { eventSources, parseSourceRequest } from './event-parsers';
+import { SourceEventError } from '../../domain/source-events';
+import type { ParsedSourceEvent } from '../../domain/source-events';
+import { routeEntityEvent } from '../../domain/entity-event';
+import type { EntityEvent, SourceSystem } from '../../domain/entity-event';
+import { entityEventSignal } from '../../workflows/entity-sync.messages';
+import type { EntitySyncInput } from '../../workflows/entity-sync.messages';
+import { BusinessKey, IntegrationFlow } from '../../workflows/shared/search-attributes';
+import { eventSources, parseSourceRequest } from '../event-parsers';
+import { SIGNATURE_TOLERANCE_SECONDS, verifyWebhookSignature, webhookKey } from '../../lib/standard-webhooks';
+
+export { SIGNATURE_TOLERANCE_SECONDS, verifyWebhookSignature, webhookKey } from '../../lib/standard-webhooks';
+export type { SignedHeaders, WebhookRejection } from '../../lib/standard-webhooks';
 
 /**
  * Webhook ingress of the three sources (Salesforce change events, SAP order events, inventory stock
@@ -18,8 +23,6 @@ import { eventSources, parseSourceRequest } from './event-parsers';
  *
  * Sources authenticate by signature, not by the API's bearer token, so these routes live outside `/v1`.
  */
-
-export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 
 export interface WebhookSettings {
   /** `whsec_<base64>` secret per source; several while a secret is being rotated on our side. */
@@ -42,86 +45,6 @@ export interface WebhookRouteSettings extends WebhookSettings {
   temporalUiUrl?: string;
   /** Clock in milliseconds (tests). */
   now?: () => number;
-}
-
-export type WebhookRejection =
-  | { status: 401; error: 'missing_signature' | 'invalid_signature'; reason: string }
-  | { status: 400; error: 'stale_timestamp'; reason: string };
-
-export interface SignedHeaders {
-  id?: string;
-  timestamp?: string;
-  signature?: string;
-}
-
-/** The HMAC key of a `whsec_<base64>` secret. */
-export function webhookKey(secret: string): Buffer {
-  if (!secret.startsWith('whsec_')) throw new Error('a Standard Webhooks secret starts with whsec_');
-  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
-  if (key.length === 0) throw new Error('the webhook secret is empty');
-  return key;
-}
-
-/**
- * Standard Webhooks verification, written from the spec: HMAC-SHA256 with the secret's key over
- * `${webhook-id}.${webhook-timestamp}.${body}`, sent as one or more space-separated `v1,<base64>`
- * entries (a sender rotating its secret signs with both); any entry matching any of our keys passes.
- *
- * The signature is checked BEFORE the timestamp window, so an unauthenticated caller only ever learns
- * "401"; a 400 for the timestamp goes to a genuine sender whose clock is off, or to a genuine delivery
- * replayed too late — both worth telling apart in the log. Returns undefined when the request is authentic.
- */
-export function verifyWebhookSignature(
-  keys: readonly Buffer[],
-  headers: SignedHeaders,
-  rawBody: Buffer,
-  nowSeconds: number,
-  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
-): WebhookRejection | undefined {
-  const { id, timestamp, signature } = headers;
-  if (!id || !timestamp || !signature) {
-    const missing = [
-      !id && 'webhook-id',
-      !timestamp && 'webhook-timestamp',
-      !signature && 'webhook-signature',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    return { status: 401, error: 'missing_signature', reason: `missing header(s): ${missing}` };
-  }
-
-  // Compared as base64 text, not decoded bytes: Node's base64 decoder skips junk characters, so
-  // decoding would also accept "<valid signature>!!". Lengths are equal for every real signature (44).
-  const expected = keys.map((key) =>
-    Buffer.from(
-      createHmac('sha256', key).update(`${id}.${timestamp}.`).update(rawBody).digest('base64'),
-      'utf8',
-    ),
-  );
-  const matches = signature.split(' ').some((entry) => {
-    const comma = entry.indexOf(',');
-    if (comma < 0 || entry.slice(0, comma) !== 'v1') return false; // other schemes are not ours to check
-    const given = Buffer.from(entry.slice(comma + 1), 'utf8');
-    return expected.some((e) => e.length === given.length && timingSafeEqual(e, given));
-  });
-  if (!matches) return { status: 401, error: 'invalid_signature', reason: 'no matching v1 signature' };
-
-  if (!/^\d{1,15}$/.test(timestamp)) {
-    return {
-      status: 400,
-      error: 'stale_timestamp',
-      reason: `webhook-timestamp "${timestamp}" is not unix seconds`,
-    };
-  }
-  const skew = nowSeconds - Number(timestamp);
-  if (Math.abs(skew) > toleranceSeconds) {
-    return {
-      status: 400,
-      error: 'stale_timestamp',
-      reason: `webhook-timestamp is ${Math.abs(skew)} s ${skew > 0 ? 'old' : 'in the future'} (tolerance ${toleranceSeconds} s)`,
-    };
-  }
-  return undefined;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

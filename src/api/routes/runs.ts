@@ -3,13 +3,13 @@ import type { Client } from '@temporalio/client';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { CustomerCreationResult } from '../workflows/customer-creation.messages';
-import { customerCreationWorkflowType } from '../workflows/customer-creation.messages';
-import { notificationRedeliveryWorkflowId } from '../workflows/notification-delivery.messages';
-import type { notificationDelivery } from '../workflows/notification-delivery';
-import { BusinessKey, IdempotencyKey, IntegrationFlow } from '../workflows/search-attributes';
-import { HttpError } from './errors';
-import { describeRun, normaliseStatus, statusUrl } from './runs';
+import type { CustomerCreationResult } from '../../workflows/customer-creation.messages';
+import { customerCreationWorkflowType } from '../../workflows/customer-creation.messages';
+import { notificationRedeliveryWorkflowId } from '../../workflows/notification-delivery.messages';
+import type { notificationDelivery } from '../../workflows/notification-delivery';
+import { BusinessKey, IdempotencyKey, IntegrationFlow } from '../../workflows/shared/search-attributes';
+import { HttpError } from '../errors';
+import { describeRun, normaliseStatus, statusUrl } from '../run-view';
 
 const visibilityStatus: Record<string, string> = {
   RUNNING: 'Running',

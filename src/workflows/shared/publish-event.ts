@@ -1,19 +1,16 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { WebhookActivities } from '../activities/webhooks/activities';
-import { countWebhookDelivery } from '../observability/workflow-metrics';
-import type { DeliveryOutcome } from './customer-creation.messages';
-import { failureSummary } from './failures';
-import type { NotificationRetry } from './customer-creation.messages';
+import type { WebhookActivities } from '../../activities/webhooks/activities';
+import { countWebhookDelivery } from '../../observability/workflow-metrics';
+import { failureSummary } from '../../lib/failures';
+import type {
+  DeliveryOutcome,
+  NotificationDeliveryInput,
+  NotificationRetry,
+} from '../notification-delivery.messages';
 import { webhookActivityOptions } from './policies';
 
-export interface PublishInput {
-  sourceKey: string;
-  type: string;
-  data: Record<string, unknown>;
-  occurredAt: string;
-  /** Limit to these subscribers (a redrive of the failed ones); default: all subscribed to `type`. */
-  subscribers?: string[];
-}
+/** One event for the subscribers: the same shape a notification-delivery run takes. */
+export type PublishInput = NotificationDeliveryInput;
 
 /**
  * Delivers one event to every subscriber in parallel, one activity per subscriber, and reports each

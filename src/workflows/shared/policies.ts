@@ -1,6 +1,6 @@
 import { ActivityCancellationType } from '@temporalio/common';
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
-import { nonRetryableErrorTypes } from '../domain/error-types';
+import { nonRetryableErrorTypes } from '../../domain/error-types';
 
 /**
  * Retry and timeout policies, one per system, beside the proxies that use them. Business rejections

@@ -6,20 +6,19 @@ import {
   patched,
   log,
   ParentClosePolicy,
-  proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AlertActivities } from '../activities/alerts/activities';
-import { countEntityEvent, countEntityEventReceived } from '../observability/workflow-metrics';
-import type { OpsActivities } from '../activities/ops/activities';
-import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from './entity-sync.messages';
-import { emptyEntityState, entityEventSignal, getEntityStateQuery } from './entity-sync.messages';
-import { failureSummary } from './failures';
-import type { notificationDelivery } from './notification-delivery';
-import { notificationWorkflowId } from './notification-delivery.messages';
+import { countEntityEvent, countEntityEventReceived } from '../../observability/workflow-metrics';
+import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from '../entity-sync.messages';
+import { emptyEntityState, entityEventSignal, getEntityStateQuery } from '../entity-sync.messages';
+import { failureSummary } from '../../lib/failures';
+import type { notificationDelivery } from '../notification-delivery';
+import { notificationWorkflowId } from '../notification-delivery.messages';
 import { alertActivityOptions, syncActivityOptions } from './policies';
+import { alertQuietly } from './alerts';
+import { activitiesOf } from './proxies';
 import { activityQueueFor } from './task-queues';
 
 const seenLimit = 2_000;
@@ -69,12 +68,12 @@ export async function runEntityLoop(
   }));
 
   const queue = (system: Parameters<typeof activityQueueFor>[1]) => activityQueueFor(info.taskQueue, system);
-  const ops = proxyActivities<AlertActivities>({ ...alertActivityOptions, taskQueue: queue('ops') });
+  const ops = activitiesOf('ops', alertActivityOptions);
   // Runs recorded before this lookup existed replay without it (the patch marker tells them apart).
   if (!input.state && patched('entity-state-from-previous-run')) {
     // A new chain for this record (first event ever, or again after an idle close): pick up what the
     // last run remembered, so a late redelivery or an older change is still recognised.
-    const lookup = proxyActivities<OpsActivities>({ ...syncActivityOptions, taskQueue: queue('ops') });
+    const lookup = activitiesOf('ops', syncActivityOptions);
     const previous = (await lookup.previousEntityState({ workflowId: info.workflowId })) as
       EntityState | undefined;
     if (previous) {
@@ -140,16 +139,14 @@ export async function runEntityLoop(
         const failure = failureSummary(err);
         outcome = { outcome: 'failed', detail: `${failure.type}: ${failure.message}` };
         log.error('entity event failed', { eventId: event.eventId, kind: event.kind, failure });
-        await ops
-          .sendAlert({
-            severity: 'warning',
-            title: `${event.kind} ${event.recordId} was not applied`,
-            text: `${failure.type}: ${failure.message}. Later events for this record are still applied; fix the cause and have the source send the event again (a failed event is not remembered as seen, so its redelivery is applied).`,
-            workflowId: info.workflowId,
-            runId: info.runId,
-            failureType: failure.type,
-          })
-          .catch((alertErr: unknown) => log.error('alert failed', { error: failureSummary(alertErr) }));
+        await alertQuietly(ops, {
+          severity: 'warning',
+          title: `${event.kind} ${event.recordId} was not applied`,
+          text: `${failure.type}: ${failure.message}. Later events for this record are still applied; fix the cause and have the source send the event again (a failed event is not remembered as seen, so its redelivery is applied).`,
+          workflowId: info.workflowId,
+          runId: info.runId,
+          failureType: failure.type,
+        });
       }
       // A failed event is not remembered: its redelivery, once the cause is fixed, is applied.
       if (outcome.outcome !== 'failed') {

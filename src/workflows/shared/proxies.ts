@@ -1,0 +1,29 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/common';
+import type { AlertActivities } from '../../activities/alerts/activities';
+import type { BillingActivities } from '../../activities/billing/activities';
+import type { OpsActivities } from '../../activities/ops/activities';
+import type { SalesforceActivities } from '../../activities/salesforce/activities';
+import type { SapActivities, SapOrderActivities } from '../../activities/sap/activities';
+import type { WebhookActivities } from '../../activities/webhooks/activities';
+import { activityQueueFor } from './task-queues';
+
+/** What each activity queue hosts, as the workflows see it (types only: the sandbox loads no client). */
+export interface ActivitiesByQueue {
+  salesforce: SalesforceActivities;
+  sap: SapActivities & SapOrderActivities;
+  webhooks: WebhookActivities;
+  ops: OpsActivities & AlertActivities;
+  billing: BillingActivities;
+}
+
+/**
+ * The activities of one system, on that system's queue beside the running workflow's own queue (same
+ * prefix), with the given policy. The one way a workflow reaches a system.
+ */
+export function activitiesOf<Q extends keyof ActivitiesByQueue>(system: Q, options: ActivityOptions) {
+  return proxyActivities<ActivitiesByQueue[Q]>({
+    ...options,
+    taskQueue: activityQueueFor(workflowInfo().taskQueue, system),
+  });
+}

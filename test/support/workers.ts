@@ -1,0 +1,56 @@
+import type { WorkerActivities, WorkerSet } from '../../src/workers/worker-set';
+import { createWorkerSet } from '../../src/workers/worker-set';
+import type { TemporalTestContext } from './temporal';
+import { workflowBundle } from './temporal';
+
+export interface RunningWorkers {
+  set: WorkerSet;
+  running: Promise<void>;
+  /** Shuts the workers down and waits until they have drained. */
+  stop(): Promise<void>;
+}
+
+export interface TestWorkerOptions {
+  /** The test's own task-queue prefix. */
+  prefix: string;
+  activities: WorkerActivities;
+  identity?: string;
+}
+
+/** The coordinator's real worker set on the test's queues, with the file's shared workflow bundle. */
+export async function startWorkers(
+  t: TemporalTestContext,
+  options: TestWorkerOptions,
+): Promise<RunningWorkers> {
+  const set = await createWorkerSet({
+    connection: t.nativeConnection,
+    namespace: t.namespace,
+    taskQueuePrefix: options.prefix,
+    activities: options.activities,
+    workflowBundle: await workflowBundle(),
+    identity: options.identity,
+  });
+  const running = set.run();
+  return {
+    set,
+    running,
+    stop: async () => {
+      set.shutdown();
+      await running;
+    },
+  };
+}
+
+/** Runs `body` while workers poll the test's queues, and stops them afterwards whatever happened. */
+export async function withWorkers<T>(
+  t: TemporalTestContext,
+  options: TestWorkerOptions,
+  body: (workers: RunningWorkers) => Promise<T>,
+): Promise<T> {
+  const workers = await startWorkers(t, options);
+  try {
+    return await body(workers);
+  } finally {
+    await workers.stop();
+  }
+}
