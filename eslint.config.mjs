@@ -107,7 +107,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/activities/**/*.ts', 'src/domain/**/*.ts'],
+    files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -115,8 +115,25 @@ export default tseslint.config(
           paths: ['@temporalio/workflow'],
           patterns: [
             {
-              group: ['**/workflows/**', '**/api/**', '**/workers/**'],
-              message: 'Activities and domain do not depend on workflows, api or workers.',
+              group: ['**/workflows/**', '**/activities/**', '**/api/**', '**/workers/**'],
+              message: 'The domain depends on nothing but src/lib.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['@temporalio/workflow'],
+          patterns: [
+            {
+              group: ['**/workflows/**', '!**/workflows/*.messages', '**/api/**', '**/workers/**'],
+              message: 'Activities do not depend on workflows (message files excepted), api or workers.',
             },
           ],
         },
