@@ -6,7 +6,14 @@ import { SCHEMA } from './schema';
 import type { Change } from './store';
 import type { ChangeEvent } from './types';
 
-export function createChangeEvents(org: SalesforceOrg) {
+export function createChangeEvents(
+  org: SalesforceOrg,
+  /** Also told of every committed transaction (the Pub/Sub API's change events). */
+  onTransaction?: (
+    changes: Change[],
+    tx: { transactionKey: string; commitNumber: number; changeOrigin: string },
+  ) => void,
+) {
   const { options, events, changeLog } = org;
   const schemaIdFor = (entity: string) =>
     createHash('sha256').update(`${entity}ChangeEvent`).digest('base64url').slice(0, 22);
@@ -16,6 +23,7 @@ export function createChangeEvents(org: SalesforceOrg) {
     if (changes.length === 0) return;
     const transactionKey = randomUUID();
     org.commitNumber += 1;
+    onTransaction?.(changes, { transactionKey, commitNumber: org.commitNumber, changeOrigin });
     changes.forEach((c, i) => {
       org.replayId += 1;
       const def = SCHEMA.get(c.entityName)!;

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { listen } from '../common/server';
 import { createUiChange, registerSalesforceAdmin } from './admin';
 import { createChangeEvents } from './change-events';
+import { registerPubSubAdminRoutes } from './pubsub/admin';
+import { createPubSubService } from './pubsub/service';
 import { normalizeId } from './ids';
 import { createOAuth } from './oauth';
 import { createOrg } from './org';
@@ -37,7 +39,16 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
     store,
     usage,
   } = org;
-  const changeEvents = createChangeEvents(org);
+  let pubSubRunning: { endpoint: string; caCertificate: string } | undefined;
+  const pubsub = createPubSubService({
+    orgId: options.orgId,
+    isValidSession: (token) => (sessions.get(token)?.expiresAt ?? 0) > now(),
+    retentionMs: input.pubSubRetentionMs,
+    keepaliveMs: input.pubSubKeepaliveMs,
+    now,
+  });
+  registerPubSubAdminRoutes(core.app, pubsub, () => pubSubRunning ?? {});
+  const changeEvents = createChangeEvents(org, (changes, tx) => pubsub.publish(changes, tx));
   const rendering = createRendering(org);
   const { render } = rendering;
   const oauth = createOAuth(org);
@@ -69,12 +80,19 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       return org.running?.url;
     },
     events,
+    pubsub,
+    get pubSub() {
+      return pubSubRunning;
+    },
     async start(opts) {
       org.running = await listen(core, { port: opts?.port ?? 4010, host: opts?.host });
+      pubSubRunning = await pubsub.start(input.pubSubPort ?? (opts?.port === 0 ? 0 : 4011), opts?.host);
       return org.running;
     },
     async stop() {
       await events.drain();
+      await pubsub.stop();
+      pubSubRunning = undefined;
       await org.running?.stop();
       org.running = undefined;
     },
@@ -89,6 +107,7 @@ export function createSalesforceSimulator(input: SalesforceSimulatorOptions = {}
       usage.limit = options.dailyApiLimit;
       usage.windowMs = options.apiUsageWindowMs;
       bulk.reset();
+      pubsub.reset();
     },
     records(type, opts) {
       const def = findObject(type);

@@ -1,3 +1,4 @@
+import type { PubSubService } from './pubsub/service';
 /** The Salesforce simulator's public types and constants. */
 import type { RunningSimulator, SimulatorCore, SimulatorListenOptions } from '../common/server';
 import type { OutboundEvents, OutboundTarget } from '../common/outbound';
@@ -43,6 +44,11 @@ export interface SalesforceSimulatorOptions {
   events?: OutboundTarget;
   /** Clock, for tests that need fixed timestamps. */
   now?: () => number;
+  /** Port of the Pub/Sub API (gRPC over TLS; default 4011, or a free port when `start({port: 0})`). */
+  pubSubPort?: number;
+  /** Pub/Sub event retention (default 72 h) and keepalive interval (default 270 s). */
+  pubSubRetentionMs?: number;
+  pubSubKeepaliveMs?: number;
 }
 
 export interface TokenIssue {
@@ -78,7 +84,17 @@ export interface ChangeEvent {
 
 export interface SalesforceSimulator {
   readonly core: SimulatorCore;
-  readonly options: Readonly<Required<Omit<SalesforceSimulatorOptions, 'events' | 'instanceUrl' | 'now'>>>;
+  readonly options: Readonly<
+    Required<
+      Omit<
+        SalesforceSimulatorOptions,
+        'events' | 'instanceUrl' | 'now' | 'pubSubPort' | 'pubSubRetentionMs' | 'pubSubKeepaliveMs'
+      >
+    >
+  >;
+  /** The Pub/Sub API service (change events over gRPC), and where it listens once started. */
+  readonly pubsub: PubSubService;
+  readonly pubSub: { endpoint: string; caCertificate: string } | undefined;
   /** The URL once started. */
   readonly url: string | undefined;
   start(opts?: SimulatorListenOptions): Promise<RunningSimulator>;
