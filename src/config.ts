@@ -105,6 +105,26 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('integration-coordinator'),
   SALESFORCE_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+  /** The Pub/Sub API (gRPC over TLS) the CDC subscriber reads change events from. */
+  SALESFORCE_PUBSUB_ENDPOINT: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, like api.pubsub.salesforce.com:7443')
+    .default('127.0.0.1:4011'),
+  /** PEM file of a CA to trust for the Pub/Sub endpoint instead of the system's (a simulator's own). */
+  SALESFORCE_PUBSUB_CA_FILE: z.string().optional(),
+  /** Change channels the CDC subscriber follows, comma-separated. */
+  CDC_CHANNELS: z
+    .string()
+    .default('/data/AccountChangeEvent,/data/OpportunityChangeEvent')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^\/data\/\w+ChangeEvent$/, 'like /data/AccountChangeEvent')).min(1)),
+  /** Events requested per FetchRequest (flow control; Salesforce allows at most 100). */
+  CDC_BATCH_SIZE: positiveInt.max(100).default(50),
 
   SAP_WSDL_PATH: z.string().default(resolve(__dirname, '../wsdl/sap/rfc-functions.wsdl')),
   SAP_ENDPOINT: url.default('http://127.0.0.1:4020/sap/bc/soap/rfc'),

@@ -7,3 +7,4 @@ export { notificationDelivery } from './notification-delivery';
 export { orderSync } from './order-sync';
 export { batchSync } from './batch-sync';
 export { syncState } from './sync-state';
+export { cdcSubscription } from './cdc-subscription';

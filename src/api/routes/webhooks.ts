@@ -2,11 +2,9 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SourceEventError } from '../../domain/source-events';
 import type { ParsedSourceEvent } from '../../domain/source-events';
-import { routeEntityEvent } from '../../domain/entity-event';
 import type { EntityEvent, SourceSystem } from '../../domain/entity-event';
-import { entityEventSignal } from '../../workflows/entity-sync.messages';
+import { deliverEntityEvent } from '../../ingress/entity-delivery';
 import type { EntitySyncInput } from '../../workflows/entity-sync.messages';
-import { BusinessKey, IntegrationFlow } from '../../workflows/shared/search-attributes';
 import { eventSources, parseSourceRequest } from '../event-parsers';
 import { SIGNATURE_TOLERANCE_SECONDS, verifyWebhookSignature, webhookKey } from '../../lib/standard-webhooks';
 
@@ -67,30 +65,7 @@ export async function registerWebhookRoutes(
   const now = settings.now ?? Date.now;
   const tolerance = settings.toleranceSeconds ?? SIGNATURE_TOLERANCE_SECONDS;
 
-  const deliver = async (event: EntityEvent) => {
-    const routed = routeEntityEvent(event);
-    const route = { ...routed, workflowId: `${settings.workflowIdPrefix ?? ''}${routed.workflowId}` };
-    const input: EntitySyncInput = {
-      route,
-      ownership: settings.ownership,
-      idleTimeout: settings.idleTimeout,
-      temporalUiUrl: settings.temporalUiUrl,
-    };
-    // Starts the record's workflow if none runs, else only signals it: either way one round trip, and
-    // events for one record queue up in that one workflow in arrival order.
-    await client.workflow.signalWithStart(route.workflowType, {
-      workflowId: route.workflowId,
-      taskQueue: settings.workflowQueue,
-      args: [input],
-      signal: entityEventSignal,
-      signalArgs: [event],
-      typedSearchAttributes: [
-        { key: IntegrationFlow, value: 'event-sync' },
-        { key: BusinessKey, value: route.businessKey },
-      ],
-    });
-    return { eventId: event.eventId, workflowId: route.workflowId };
-  };
+  const deliver = (event: EntityEvent) => deliverEntityEvent(client, settings, event);
 
   const reject = (
     req: FastifyRequest,
