@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
-import { SalesforceClient } from '../activities/salesforce/client';
 import { loadConfigOrExit } from '../config';
 import type { Config } from '../config';
+import { createSalesforceClient } from '../workers/dependencies';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import { PubSubClient } from './pubsub-client';
 import { ChannelSubscriber } from './subscriber';
@@ -33,15 +33,7 @@ export interface CdcOverrides {
 
 export function createCdcSubscribers(config: Config, temporal: Client, overrides: CdcOverrides = {}) {
   const logger = overrides.logger ?? log;
-  const salesforce = new SalesforceClient({
-    loginUrl: config.SALESFORCE_LOGIN_URL,
-    clientId: config.SALESFORCE_CLIENT_ID,
-    clientSecret: config.SALESFORCE_CLIENT_SECRET,
-    username: config.SALESFORCE_USERNAME,
-    password: config.SALESFORCE_PASSWORD,
-    apiVersion: config.SALESFORCE_API_VERSION,
-    callClient: config.SALESFORCE_CALL_CLIENT,
-  });
+  const salesforce = createSalesforceClient(config);
   const pubsub = new PubSubClient({
     endpoint: config.SALESFORCE_PUBSUB_ENDPOINT,
     caCertificate:

@@ -21,8 +21,9 @@ export interface RuntimeDeps {
   temporalClient?: Client;
 }
 
-export function buildActivities(config: Config, runtime: RuntimeDeps = {}): WorkerActivities {
-  const salesforce = new SalesforceClient({
+/** The jsforce session holder for the configured org (the workers' activities and the CDC subscriber). */
+export function createSalesforceClient(config: Config): SalesforceClient {
+  return new SalesforceClient({
     loginUrl: config.SALESFORCE_LOGIN_URL,
     clientId: config.SALESFORCE_CLIENT_ID,
     clientSecret: config.SALESFORCE_CLIENT_SECRET,
@@ -31,6 +32,10 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
     apiVersion: config.SALESFORCE_API_VERSION,
     callClient: config.SALESFORCE_CALL_CLIENT,
   });
+}
+
+export function buildActivities(config: Config, runtime: RuntimeDeps = {}): WorkerActivities {
+  const salesforce = createSalesforceClient(config);
   const sap = new SapClient({
     wsdlPath: config.SAP_WSDL_PATH,
     endpoint: config.SAP_ENDPOINT,
