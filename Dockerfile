@@ -12,8 +12,9 @@
 #   dependency (@swc/core-linux-x64-gnu / -linux-arm64-gnu, both in package-lock.json). If the binding
 #   is missing there is no WASM fallback and bundling fails with "Bindings not found".
 # - @temporalio/core-bridge ships prebuilt native modules for *-unknown-linux-gnu only (no musl).
-# Node 20 LTS matches engines.node in package.json.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS (Node 20 reached end of life in April 2026); CI runs the suite on Node 24 and Node 20.
+# jsforce stays at 3.10.16 while Node 20 must install the same lock file (docs/deployment.md).
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
@@ -29,7 +30,7 @@ COPY package.json package-lock.json .npmrc ./
 # binding did not install.
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --include=dev --no-audit --no-fund \
- && node -e "require('@swc/core'); console.log('swc native binding: ok')"
+ && node -e "require('@swc/core'); require('jsforce'); console.log('swc native binding, jsforce: ok')"
 
 # ---- runtime ----------------------------------------------------------------------------------------
 FROM base AS runtime

@@ -11,7 +11,7 @@
 #   scripts/cluster.sh reset    stop and delete the cluster's data
 #
 # Configuration (environment; recorded at the first start, reused while the data exists):
-#   CLUSTER_PORT            frontend gRPC port (default 7233; `auto` picks a free range). The other
+#   CLUSTER_PORT            frontend gRPC port (default 7233, at most 33061; `auto` picks a free range). The other
 #                           server ports follow Temporal's layout: history +1, matching +2, worker +6,
 #                           frontend HTTP +10, membership ports -300 (+0/+1/+2/+6).
 #   CLUSTER_UI_PORT         Web UI (default 8080; with CLUSTER_PORT=auto, auto too); CLUSTER_UI=0: no UI
@@ -68,7 +68,9 @@ all_free() { local p; for p in "$@"; do port_in_use "$p" && return 1; done; retu
 pick_auto_ports() {
   local try base
   for try in $(seq 1 50); do
-    base=$((20000 + (RANDOM % 400) * 100 + 33))
+    # Below 32768: the server stores membership ports as a SQL smallint, and Linux hands out
+    # ephemeral ports from 32768 up, so a range here cannot collide with outgoing connections.
+    base=$((10000 + (RANDOM % 220) * 100 + 33))
     # shellcheck disable=SC2046
     if all_free $(ports_for_base "$base") $((base + 50)) $((base + 60)); then
       CLUSTER_PORT=$base
@@ -82,6 +84,8 @@ pick_auto_ports() {
 
 configure() {
   local want_port="${CLUSTER_PORT:-}" want_ui="${CLUSTER_UI_PORT:-}" want_pg="${CLUSTER_PG_PORT:-}"
+  CLUSTER_RETENTION="${CLUSTER_RETENTION:-72h}"
+  CLUSTER_UI="${CLUSTER_UI:-1}"
   if [ -f "$state" ]; then
     load_state
     if any_running; then
@@ -108,16 +112,14 @@ configure() {
     CLUSTER_HISTORY_SHARDS="${CLUSTER_HISTORY_SHARDS:-4}"
   fi
   CLUSTER_NAMESPACE="${CLUSTER_NAMESPACE:-default}"
-  CLUSTER_RETENTION="${CLUSTER_RETENTION:-72h}"
-  CLUSTER_UI="${CLUSTER_UI:-1}"
   if [ "$CLUSTER_PORT" = auto ]; then
     pick_auto_ports
   fi
   [ "$CLUSTER_UI_PORT" = auto ] && CLUSTER_UI_PORT=$((CLUSTER_PORT + 50))
   [ "$CLUSTER_PG_PORT" = auto ] && CLUSTER_PG_PORT=$((CLUSTER_PORT + 60))
-  valid_port "$CLUSTER_PORT" && valid_port $((CLUSTER_PORT - 300)) ||
-    fail "CLUSTER_PORT=$CLUSTER_PORT is not a port number between 1324 and 65525 (or 'auto')"
-  valid_port $((CLUSTER_PORT + 10)) || fail "CLUSTER_PORT=$CLUSTER_PORT leaves no room for the ports after it"
+  # The membership ports (CLUSTER_PORT - 300 ... - 294) go into a smallint column of the database.
+  { valid_port "$CLUSTER_PORT" && valid_port $((CLUSTER_PORT - 300)) && [ $((CLUSTER_PORT - 294)) -le 32767 ]; } ||
+    fail "CLUSTER_PORT=$CLUSTER_PORT is not a port number between 1324 and 33061 (or 'auto')"
   valid_port "$CLUSTER_UI_PORT" || fail "CLUSTER_UI_PORT=$CLUSTER_UI_PORT is not a port number (1024-65535)"
   valid_port "$CLUSTER_PG_PORT" || fail "CLUSTER_PG_PORT=$CLUSTER_PG_PORT is not a port number (1024-65535)"
   [[ "$CLUSTER_HISTORY_SHARDS" =~ ^[1-9][0-9]*$ ]] || fail "CLUSTER_HISTORY_SHARDS must be a positive integer"
@@ -303,6 +305,10 @@ start_postgres() {
   say "postgres up on $host:$CLUSTER_PG_PORT"
 }
 
+why() { # the last lines a failed tool printed, or that it printed nothing
+  if [ -n "$1" ]; then tail -n 3 <<<"$1"; else echo "it exited non-zero without a message"; fi
+}
+
 setup_schemas() {
   step="set up the Temporal schemas"
   local sql=("$TEMPORAL_SQL_TOOL_BIN" --plugin postgres12 --ep "$host" -p "$CLUSTER_PG_PORT" -u temporal --pw "$(pg_password)")
@@ -311,15 +317,15 @@ setup_schemas() {
     if [ "$db" = temporal ]; then schema=postgresql/v12/temporal; else schema=postgresql/v12/visibility; fi
     if [ "$(psql_q postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
       step="create database $db"
-      out="$("${sql[@]}" --db "$db" create 2>&1)" || fail "temporal-sql-tool create: $(tail -n 3 <<<"$out")"
+      out="$("${sql[@]}" --db "$db" create 2>&1)" || fail "temporal-sql-tool create: $(why "$out")"
     fi
     if [ "$(psql_q "$db" "SELECT to_regclass('schema_version') IS NOT NULL")" != t ]; then
       step="setup-schema $db"
-      out="$("${sql[@]}" --db "$db" setup-schema -v 0.0 2>&1)" || fail "temporal-sql-tool setup-schema: $(tail -n 3 <<<"$out")"
+      out="$("${sql[@]}" --db "$db" setup-schema -v 0.0 2>&1)" || fail "temporal-sql-tool setup-schema: $(why "$out")"
     fi
     step="update-schema $db ($schema)"
     out="$("${sql[@]}" --db "$db" update-schema --schema-name "$schema" 2>&1)" ||
-      fail "temporal-sql-tool update-schema: $(tail -n 3 <<<"$out")"
+      fail "temporal-sql-tool update-schema: $(why "$out")"
   done
   say "schemas up to date ($(psql_q temporal 'SELECT curr_version FROM schema_version') / $(psql_q temporal_visibility 'SELECT curr_version FROM schema_version'))"
 }

@@ -290,11 +290,14 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
         { delayMs: 1500 },
       );
       const handle = await run(prefix, customer);
-      await waitFor(
-        'the SAP create to be in flight',
-        () =>
-          env.sap.core.requests.list({ operation: 'BAPI_CUSTOMER_FIND' }).length > 0 &&
-          handle.query(getStepQuery).then((s) => s === 'sap-customer'),
+      // In flight = a worker has started the createCustomer activity (it sends the request at once). The
+      // lookup being answered is not enough: a quick cancel would otherwise land before the create is
+      // even dispatched, and no create would ever reach SAP.
+      await waitFor('the SAP create to be in flight', async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some(
+          // PendingActivityState 2 = PENDING_ACTIVITY_STATE_STARTED
+          (a) => a.activityType?.name === 'createCustomer' && Number(a.state) === 2,
+        ),
       );
       await handle.cancel();
       const error = await handle.result().catch((e: unknown) => e);
