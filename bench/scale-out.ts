@@ -31,6 +31,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SIMULATOR_PORT_ENV } from '../src/simulators/index';
 
 const root = resolve(__dirname, '..');
 const clusterDir = process.env.CLUSTER_DIR ?? join(root, '.data/cluster');
@@ -140,25 +141,31 @@ function clusterPids(): Record<string, number[]> {
 
 interface Simulators {
   proc: Proc;
-  urls: Record<'salesforce' | 'sap' | 'webhook-consumer' | 'inventory', { endpoint: string; admin: string }>;
+  urls: Record<
+    'salesforce' | 'sap' | 'webhook-consumer' | 'inventory' | 'billing',
+    { endpoint: string; admin: string }
+  >;
 }
 
 async function startSimulators(latencyMs: number): Promise<Simulators> {
-  const proc = startTsx('simulators', 'src/simulators/main.ts', {
-    SIM_SALESFORCE_PORT: '0',
-    SIM_SAP_PORT: '0',
-    SIM_WEBHOOK_PORT: '0',
-    SIM_INVENTORY_PORT: '0',
-  });
+  // Every simulator on an ephemeral port (the bench may run beside `npm start`).
+  const proc = startTsx(
+    'simulators',
+    'src/simulators/main.ts',
+    Object.fromEntries(Object.values(SIMULATOR_PORT_ENV).map((name) => [name, '0'])),
+  );
   await waitForOutput(proc, /admin .*/);
   await new Promise((r) => setTimeout(r, 200)); // the listing is printed in one go; let it arrive
   const urls = {} as Simulators['urls'];
   const lines = proc.output;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s+(salesforce|sap|webhook-consumer|inventory)\s+(\S+)/.exec(lines[i]!);
+    const m = /^\s+(salesforce|sap|webhook-consumer|inventory|billing)\s+(\S+)/.exec(lines[i]!);
     if (!m) continue;
     const admin = lines.slice(i + 1, i + 4).find((l) => /admin /.test(l));
-    urls[m[1] as keyof Simulators['urls']] = { endpoint: m[2]!, admin: /admin (\S+)/.exec(admin ?? '')![1]! };
+    urls[m[1] as keyof Simulators['urls']] = {
+      endpoint: m[2]!,
+      admin: /admin (\S+)/.exec(admin ?? '')![1]!.replace(/\/$/, ''),
+    };
   }
   for (const sim of Object.values(urls)) {
     const res = await fetch(`${sim.admin}/faults/latency`, {
@@ -452,14 +459,12 @@ async function chaos(
     };
     const sf = count(accounts, (a) => a.Integration_Id__c as string | undefined);
     const sap = count(kna1, (c) => batch.references.find((r) => JSON.stringify(c).includes(`"${r}"`)));
+    // A reference is a prefix of others (-1 of -10): match it whole, in customer.created deliveries only.
+    const refIn = (text: string) => batch.references.find((r) => new RegExp(`"${r}"`).test(text));
     const hooks = count(
-      deliveries,
-      (d) => batch.references.find((r) => JSON.stringify(d).includes(r)),
-      (d) =>
-        String(
-          (d as { webhookId?: string; headers?: Record<string, string> }).webhookId ??
-            (d.headers as Record<string, string> | undefined)?.['webhook-id'],
-        ),
+      deliveries.filter((d) => d.type === 'customer.created'),
+      (d) => refIn(String(d.rawBody)),
+      (d) => String(d.webhookId),
     );
     const violations: string[] = [];
     for (const r of batch.references) {
@@ -500,7 +505,7 @@ function clusterAddress(): { address: string; namespace: string } {
 }
 
 async function main(): Promise<void> {
-  const workerCounts = (process.env.SCALE_WORKERS ?? '1,2,3').split(',').map(Number);
+  const workerCounts = (process.env.SCALE_WORKERS ?? '1,2,3').split(',').filter(Boolean).map(Number);
   const customers = num('SCALE_CUSTOMERS', 150);
   const latencyMs = num('BENCH_LATENCY_MS', 20);
   const { address, namespace } = clusterAddress();

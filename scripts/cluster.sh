@@ -190,8 +190,12 @@ spawn() { # spawn <component> <executable> <command...>: detached from this shel
   local c="$1" exe="$2"
   shift 2
   mkdir -p "$run" "$logs"
-  setsid "$@" >"$logs/$c.log" 2>&1 </dev/null &
-  echo $! >"$run/$c.pid"
+  # The process writes its own pid (then execs the command): setsid forks when the caller happens to
+  # be a process-group leader, so $! is not always the server's pid.
+  rm -f "$run/$c.pid"
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$run/$c.pid" "$@" >"$logs/$c.log" 2>&1 </dev/null &
+  local i
+  for i in $(seq 1 50); do [ -s "$run/$c.pid" ] && break; sleep 0.1; done
   basename "$exe" >"$run/$c.exe"
   started+=("$c")
 }
