@@ -211,6 +211,19 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.+-]+$/, 'letters, digits and _ . + -')
     .optional(),
+
+  /** Tracing (off by default): the standard OpenTelemetry variables; see docs/observability.md. */
+  OTEL_SDK_DISABLED: boolFlag.optional(),
+  OTEL_TRACES_EXPORTER: z
+    .enum(['otlp', 'console', 'none'], 'one of otlp, console, none (this build exports OTLP over HTTP)')
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json'], 'http/json (the exporter this build ships)').optional(),
+  OTEL_SERVICE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dots, dashes and underscores')
+    .optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 
   TEMPORAL_DEV_PORT: port.default(7233),

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import { bearerAuth } from './auth';
@@ -34,6 +34,8 @@ export interface AppDeps {
   temporalClient: Client;
   settings: ApiSettings;
   logger?: boolean | { level: string };
+  /** The process's shared JSON logger (src/observability/logging.ts); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
 }
 
 /**
@@ -42,7 +44,9 @@ export interface AppDeps {
  */
 export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const { temporalClient: client, settings } = deps;
-  const app = Fastify({ logger: deps.logger ?? false });
+  const app = deps.loggerInstance
+    ? Fastify({ loggerInstance: deps.loggerInstance })
+    : Fastify({ logger: deps.logger ?? false });
   app.setErrorHandler(errorHandler);
   // First, so its onResponse hook sees every route (GET /metrics: unauthenticated, no personal data).
   registerApiMetrics(app);

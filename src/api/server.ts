@@ -1,14 +1,23 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
+import { createLogger } from '../observability/logging';
+import { startTracing } from '../observability/tracing';
 import { createApp } from './app';
 import { configuredSyncs } from '../schedules/specs';
 
 /** Composition root of the HTTP API: reads config, connects to Temporal lazily, listens, shuts down. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, { forApi: true });
+  // Before the client and the HTTP server exist, so both are traced (off unless OTEL_* say so).
+  const tracing = startTracing({ serviceName: 'integration-api', env: config });
+  const logger = createLogger({ service: 'integration-api', level: config.LOG_LEVEL });
   // Lazy: the API starts (and /healthz answers 503) even while Temporal is still down.
   const connection = Connection.lazy(config.temporal.connectionOptions);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    plugins: tracing ? [tracing.plugin] : [],
+  });
   const app = await createApp({
     temporalClient: client,
     settings: {
@@ -35,7 +44,7 @@ async function main(): Promise<void> {
         idleTimeout: config.ENTITY_IDLE_TIMEOUT,
       },
     },
-    logger: { level: config.LOG_LEVEL === 'DEBUG' ? 'debug' : 'warn' },
+    loggerInstance: logger,
   });
 
   try {
@@ -47,12 +56,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  console.log(`api: listening on http://${config.API_HOST}:${config.API_PORT}`);
+  logger.info(`api: listening on http://${config.API_HOST}:${config.API_PORT}`);
 
   const stop = async (signal: string) => {
-    console.log(`api: ${signal} received, closing`);
+    logger.info(`api: ${signal} received, closing`);
     await app.close();
     await connection.close();
+    await tracing?.shutdown();
+    logger.flush();
     process.exit(0);
   };
   process.once('SIGINT', (s) => void stop(s));

@@ -2,17 +2,20 @@ import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptors } from '@temporalio/worker';
 import { metrics } from './metric-names';
+import { traceIdFromHeaders } from './trace-header';
 
 /**
  * Every activity is one call to an external system (Salesforce, SAP, a webhook subscriber, an alert
  * sink, ...), so one activity interceptor measures them all: the duration of each attempt, its failure
  * type, and whether it was a retry. The system is the activity's task queue (`<prefix>.<system>`), the
  * operation its activity type. Emitted through the activity context's metric meter (the worker's
- * Prometheus endpoint).
+ * Prometheus endpoint). It also puts the run's trace id (when traced) on the activity's log lines.
  */
 export function activityMetricsInterceptor(ctx: Context): ActivityInterceptors {
+  let traceId: string | undefined;
   const inbound: ActivityInboundCallsInterceptor = {
     async execute(input, next) {
+      traceId = traceIdFromHeaders(input.headers);
       const info = ctx.info;
       const tags = { system: systemOf(info.taskQueue, info.isLocal), operation: info.activityType };
       const meter = ctx.metricMeter;
@@ -40,7 +43,12 @@ export function activityMetricsInterceptor(ctx: Context): ActivityInterceptors {
       }
     },
   };
-  return { inbound };
+  return {
+    inbound,
+    outbound: {
+      getLogAttributes: (input, next) => next(traceId ? { ...input, traceId } : input),
+    },
+  };
 }
 
 /** `integration.salesforce` -> `salesforce`; local activities run on the workflow queue. */

@@ -4,8 +4,10 @@ import type {
   WorkflowExecuteInput,
   WorkflowInboundCallsInterceptor,
   WorkflowInterceptors,
+  WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import { metrics } from './metric-names';
+import { traceIdFromHeaders } from './trace-header';
 import { countFlow, histogram } from './workflow-metrics';
 
 /**
@@ -14,12 +16,15 @@ import { countFlow, histogram } from './workflow-metrics';
  * (`workflowInterceptorModules`); emits through the replay-safe workflow metric meter only.
  */
 class FlowMetricsInterceptor implements WorkflowInboundCallsInterceptor {
+  traceId: string | undefined;
+
   async execute(
     input: WorkflowExecuteInput,
     next: Next<WorkflowInboundCallsInterceptor, 'execute'>,
   ): Promise<unknown> {
     const info = workflowInfo();
     const flow = info.workflowType;
+    this.traceId = traceIdFromHeaders(input.headers);
     // A continue-as-new carries the same business flow on: counted once, when its chain starts.
     if (!info.continuedFromExecutionRunId) countFlow('flowStarted', { flow });
     const seconds = () => Math.max(0, (Date.now() - info.runStartTime.getTime()) / 1000);
@@ -49,4 +54,11 @@ function failureType(err: unknown): string {
   return 'Error';
 }
 
-export const interceptors = (): WorkflowInterceptors => ({ inbound: [new FlowMetricsInterceptor()] });
+/** Workflow log lines name the run's trace (when traced). */
+export const interceptors = (): WorkflowInterceptors => {
+  const inbound = new FlowMetricsInterceptor();
+  const outbound: WorkflowOutboundCallsInterceptor = {
+    getLogAttributes: (input, next) => next(inbound.traceId ? { ...input, traceId: inbound.traceId } : input),
+  };
+  return { inbound: [inbound], outbound: [outbound] };
+};

@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit } from '../config';
+import { createLogger, temporalLogger } from '../observability/logging';
+import { startTracing } from '../observability/tracing';
 import { workerMetricsTelemetry } from '../observability/worker-telemetry';
 import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
@@ -11,19 +13,31 @@ import { configuredSyncs } from '../schedules/specs';
 /** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // One JSON log format with the API; the SDK's logger (workflow, activity, worker and core
+  // messages) writes into it. Tracing is off unless the OTEL_* variables switch it on.
+  const logger = createLogger({ service: 'integration-worker', level: config.LOG_LEVEL });
+  const tracing = startTracing({ serviceName: 'integration-worker', env: config });
   Runtime.install({
-    logger: new DefaultLogger(config.LOG_LEVEL),
-    telemetryOptions: config.METRICS_PORT
-      ? { metrics: workerMetricsTelemetry(`${config.METRICS_HOST}:${config.METRICS_PORT}`) }
-      : undefined,
+    logger: temporalLogger(logger, config.LOG_LEVEL),
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(config.METRICS_PORT
+        ? { metrics: workerMetricsTelemetry(`${config.METRICS_HOST}:${config.METRICS_PORT}`) }
+        : {}),
+    },
     // Ctrl-C / SIGTERM drain the workers: running activities get shutdownGraceTime to finish.
     shutdownSignals: ['SIGINT', 'SIGTERM'],
   });
+  const plugins = tracing ? [tracing.plugin] : [];
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const clientConnection = await Connection.connect(config.temporal.connectionOptions);
   const address = config.temporal.connectionOptions.address ?? '127.0.0.1:7233';
   await assertNamespaceExists(clientConnection, config.temporal.namespace, address);
-  const temporalClient = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const temporalClient = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    plugins,
+  });
   const activities = buildActivities(config, { temporalClient });
   const set = await createWorkerSet({
     connection,
@@ -35,10 +49,19 @@ async function main(): Promise<void> {
     ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID
       ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }
       : {}),
+    plugins,
   });
-  console.log(
-    `worker: polling ${set.workers.map((w) => w.options.taskQueue).join(', ')} in namespace ${config.temporal.namespace}` +
-      (config.WORKER_BUILD_ID ? ` as ${config.WORKER_DEPLOYMENT_NAME}.${config.WORKER_BUILD_ID}` : ''),
+  logger.info(
+    {
+      taskQueues: set.workers.map((w) => w.options.taskQueue),
+      namespace: config.temporal.namespace,
+      build: config.WORKER_BUILD_ID
+        ? `${config.WORKER_DEPLOYMENT_NAME}.${config.WORKER_BUILD_ID}`
+        : undefined,
+      tracing: Boolean(tracing),
+      metricsPort: config.METRICS_PORT,
+    },
+    'worker: polling',
   );
   if (config.SYNC_SCHEDULES_APPLY) {
     const applied = await applySyncSchedules(
@@ -53,7 +76,9 @@ async function main(): Promise<void> {
   await set.run();
   await connection.close();
   await clientConnection.close();
-  console.log('worker: stopped');
+  await tracing?.shutdown();
+  logger.info('worker: stopped');
+  logger.flush();
 }
 
 main().catch((err: unknown) => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { NativeConnection, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { NativeConnection, WorkerPlugin, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/shared/task-queues';
 import type { SystemQueue } from '../workflows/shared/task-queues';
@@ -56,6 +56,11 @@ export interface WorkerSetOptions {
    * Unset: unversioned workers (dev server, tests).
    */
   deployment?: WorkerDeploymentVersion;
+  /**
+   * Worker plugins (tracing: src/observability/tracing.ts). A pre-built `workflowBundle` must have been
+   * built with the same plugins (`bundleWorkflows(plugins)`).
+   */
+  plugins?: WorkerPlugin[];
 }
 
 export interface WorkerSet {
@@ -65,8 +70,13 @@ export interface WorkerSet {
   shutdown(): void;
 }
 
-export async function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quietBundlerLogger });
+export async function bundleWorkflows(plugins: WorkerPlugin[] = []): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules,
+    logger: quietBundlerLogger,
+    ...(plugins.length ? { plugins } : {}),
+  });
 }
 
 const quietBundlerLogger = {
@@ -87,6 +97,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const workers: Worker[] = [];
   const graceTime = {
     interceptors: { activity: activityInterceptors },
+    ...(options.plugins?.length ? { plugins: options.plugins } : {}),
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),
     ...(options.deployment === undefined
@@ -105,7 +116,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection,
         namespace,
         taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
-        workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+        workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.plugins)),
         ...(options.activities.local ? { activities: options.activities.local } : {}),
         ...definedOnly(options.workflowTuning ?? {}),
         ...graceTime,

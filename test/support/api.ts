@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import type { ApiSettings } from '../../src/api/app';
@@ -7,14 +7,19 @@ import type { ApiSettings } from '../../src/api/app';
 export const testApiToken = 'test-token-0123456789abcdef';
 
 /** The real API app on an ephemeral loopback port, called over HTTP by the tests. */
-export async function startApi(client: Client, settings: Partial<ApiSettings> & { taskQueuePrefix: string }) {
+export async function startApi(
+  client: Client,
+  settings: Partial<ApiSettings> & { taskQueuePrefix: string; loggerInstance?: FastifyBaseLogger },
+) {
+  const { loggerInstance, ...rest } = settings;
   const app: FastifyInstance = await createApp({
     temporalClient: client,
+    ...(loggerInstance ? { loggerInstance } : {}),
     settings: {
       apiToken: testApiToken,
       temporalUiUrl: 'http://127.0.0.1:8233',
       connectivityTargets: [],
-      ...settings,
+      ...rest,
     },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import type { Config } from '../../src/config';
 import { buildActivities } from '../../src/workers/dependencies';
+import type { TestWorkerOptions } from './workers';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
 import type { SalesforceSimulator, SalesforceSimulatorOptions } from '../../src/simulators/salesforce';
 import { createSapSimulator } from '../../src/simulators/sap';
@@ -22,7 +23,11 @@ export interface IntegrationEnvironment {
   webhooks: WebhookConsumerSimulator;
   alerts: Awaited<ReturnType<typeof startRecorder>>;
   /** Starts the coordinator's real workers (real clients, real activities) against the simulators. */
-  startWorkers(prefix: string, identity?: string): Promise<RunningWorkers>;
+  startWorkers(
+    prefix: string,
+    identity?: string,
+    extra?: Pick<TestWorkerOptions, 'plugins' | 'workflowBundle'>,
+  ): Promise<RunningWorkers>;
   /** Runs `body` while the workers poll `prefix`'s queues; stops them afterwards, whatever happened. */
   withWorkers<T>(
     prefix: string,
@@ -73,11 +78,12 @@ export async function startIntegrationEnvironment(
     sap,
     webhooks,
     alerts,
-    startWorkers(prefix, identity) {
+    startWorkers(prefix, identity, extra = {}) {
       return startWorkers(t, {
         prefix,
         activities: buildActivities(config, { temporalClient: t.client }),
         identity,
+        ...extra,
       });
     },
     withWorkers(prefix, body, identity) {

@@ -1,4 +1,4 @@
-import type { WorkerActivities, WorkerSet } from '../../src/workers/worker-set';
+import type { WorkerActivities, WorkerSet, WorkerSetOptions } from '../../src/workers/worker-set';
 import { createWorkerSet } from '../../src/workers/worker-set';
 import type { TemporalTestContext } from './temporal';
 import { workflowBundle } from './temporal';
@@ -15,6 +15,9 @@ export interface TestWorkerOptions {
   prefix: string;
   activities: WorkerActivities;
   identity?: string;
+  /** Worker plugins (e.g. tracing) and a bundle built with them; the file's shared bundle otherwise. */
+  plugins?: WorkerSetOptions['plugins'];
+  workflowBundle?: WorkerSetOptions['workflowBundle'];
 }
 
 /** The coordinator's real worker set on the test's queues, with the file's shared workflow bundle. */
@@ -27,8 +30,9 @@ export async function startWorkers(
     namespace: t.namespace,
     taskQueuePrefix: options.prefix,
     activities: options.activities,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     identity: options.identity,
+    plugins: options.plugins,
   });
   const running = set.run();
   return {
