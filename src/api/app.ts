@@ -4,7 +4,9 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import { bearerAuth } from './auth';
+import type { Config } from '../config';
 import { registerApiMetrics } from '../observability/http-metrics';
+import { buildReport, reportMarkdown, reportQuery } from '../report/report';
 import { errorHandler } from './errors';
 import { openApiDocument } from './openapi';
 import { registerConnectivityRoutes } from './routes/connectivity-checks';
@@ -26,6 +28,8 @@ export interface ApiSettings {
   notificationRetry?: NotificationRetry;
   /** The scheduled batch syncs (`/v1/syncs`); none when absent. */
   syncs?: ConfiguredSync[];
+  /** The configuration the integration report describes (`GET /v1/report`); not served when absent. */
+  reportConfig?: Config;
   /** Source webhooks (`/webhooks/<source>`, signature-authenticated); not served when absent. */
   webhooks?: WebhookSettings;
 }
@@ -86,6 +90,17 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     registerRunRoutes(v1, client, settings.temporalUiUrl);
     registerSyncRoutes(v1, client, { syncs: settings.syncs ?? [], workflowQueue });
+    const reportConfig = settings.reportConfig;
+    if (reportConfig) {
+      // The integration report, measured from the runs of this deployment's task queues.
+      v1.get('/v1/report', async (req, reply) => {
+        const q = reportQuery.parse(req.query);
+        const report = await buildReport(client, reportConfig, q, settings.taskQueuePrefix);
+        if (q.format === 'markdown')
+          return reply.type('text/markdown; charset=utf-8').send(reportMarkdown(report));
+        return report;
+      });
+    }
     registerCustomerRoutes(v1, client, {
       workflowQueue,
       temporalUiUrl: settings.temporalUiUrl,

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     settings: {
       apiToken: config.API_TOKEN!, // checked by loadConfigOrExit({ forApi: true })
       taskQueuePrefix: config.TASK_QUEUE_PREFIX,
+      reportConfig: config,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       syncs: configuredSyncs(config),
       connectivityTargets: [

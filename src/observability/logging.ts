@@ -78,7 +78,8 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 export interface LoggerOptions {
-  service: 'integration-api' | 'integration-worker' | string;
+  /** integration-api or integration-worker. */
+  service: string;
   level?: string;
   /** Where lines go (default stdout). Tests pass a stream to read them. */
   destination?: DestinationStream;
