@@ -53,7 +53,7 @@ function durationMs(text: string): number {
 }
 
 /** Activities that undo a saga step: a run that scheduled one was compensated. */
-export const compensationActivities = ['deleteAccount', 'blockCustomer'];
+export const compensationActivities = ['deleteAccount', 'blockCustomer', 'deleteBillingCustomer'];
 
 /** How each workflow type is triggered. */
 const flowCatalog: Record<string, { kind: 'real-time' | 'event-driven' | 'batch'; trigger: string }> = {
@@ -153,6 +153,17 @@ export function describeIntegration(config: Config) {
         auth: 'HMAC-SHA256 signature per subscriber secret',
         rateLimitPerSecond: config.WEBHOOK_RATE_LIMIT_PER_SECOND,
       },
+      ...(config.BILLING_ENABLED
+        ? [
+            {
+              name: 'Billing',
+              role: 'billing customers (a step of customer creation)',
+              apiType: 'Stripe-compatible REST API (stripe client)',
+              auth: 'secret API key (Bearer)',
+              rateLimitPerSecond: config.BILLING_RATE_LIMIT_PER_SECOND,
+            },
+          ]
+        : []),
       {
         name: 'Inventory',
         role: 'warehouse stock levels; stock events in',

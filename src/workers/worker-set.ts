@@ -61,6 +61,11 @@ export interface WorkerSetOptions {
    * built with the same plugins (`bundleWorkflows(plugins)`).
    */
   plugins?: WorkerPlugin[];
+  /**
+   * Business metrics and trace ids in logs (src/observability); default true. Off only to measure what
+   * they cost (bench/instrumentation.ts); a pre-built bundle must match (`bundleWorkflows(plugins, false)`).
+   */
+  instrumentation?: boolean;
 }
 
 export interface WorkerSet {
@@ -70,10 +75,13 @@ export interface WorkerSet {
   shutdown(): void;
 }
 
-export async function bundleWorkflows(plugins: WorkerPlugin[] = []): Promise<WorkflowBundleWithSourceMap> {
+export async function bundleWorkflows(
+  plugins: WorkerPlugin[] = [],
+  instrumentation = true,
+): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath,
-    workflowInterceptorModules,
+    workflowInterceptorModules: instrumentation ? workflowInterceptorModules : [],
     logger: quietBundlerLogger,
     ...(plugins.length ? { plugins } : {}),
   });
@@ -96,7 +104,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const { connection, namespace, taskQueuePrefix } = options;
   const workers: Worker[] = [];
   const graceTime = {
-    interceptors: { activity: activityInterceptors },
+    interceptors: { activity: options.instrumentation === false ? [] : activityInterceptors },
     ...(options.plugins?.length ? { plugins: options.plugins } : {}),
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),
@@ -116,7 +124,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection,
         namespace,
         taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
-        workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.plugins)),
+        workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.plugins, options.instrumentation ?? true)),
         ...(options.activities.local ? { activities: options.activities.local } : {}),
         ...definedOnly(options.workflowTuning ?? {}),
         ...graceTime,
