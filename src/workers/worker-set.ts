@@ -124,7 +124,8 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         connection,
         namespace,
         taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
-        workflowBundle: options.workflowBundle ?? (await bundleWorkflows(options.plugins, options.instrumentation ?? true)),
+        workflowBundle:
+          options.workflowBundle ?? (await bundleWorkflows(options.plugins, options.instrumentation ?? true)),
         ...(options.activities.local ? { activities: options.activities.local } : {}),
         ...definedOnly(options.workflowTuning ?? {}),
         ...graceTime,
