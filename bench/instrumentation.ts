@@ -35,7 +35,7 @@ import type { Tracing } from '../src/observability/tracing';
 import { workerMetricsTelemetry } from '../src/observability/worker-telemetry';
 import { buildActivities } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
-import { allSearchAttributes } from '../src/workflows/search-attributes';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';

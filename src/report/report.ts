@@ -9,8 +9,8 @@ import {
   sapActivityOptions,
   syncRetry,
   webhookActivityOptions,
-} from '../workflows/policies';
-import { coordinatorQueue, taskQueueName } from '../workflows/task-queues';
+} from '../workflows/shared/policies';
+import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 
 /**
  * The integration report ("Multi-System Integration Complete"): what is integrated and how, from the
