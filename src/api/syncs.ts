@@ -107,6 +107,40 @@ export function registerSyncRoutes(
     };
   }
 
+  const reconciliationBody = z
+    .object({ selfHeal: z.boolean().default(false), driftThreshold: z.number().int().min(0).default(10) })
+    .strict();
+  app.post('/v1/reconciliations', async (req, reply) => {
+    const body = reconciliationBody.safeParse(req.body ?? {});
+    if (!body.success)
+      throw new HttpError(400, 'invalid_request', 'the request is invalid', zodIssues(body.error));
+    const workflowId = `reconciliation:customers:${randomUUID()}`;
+    const handle = await client.workflow.start('reconciliation', {
+      workflowId,
+      taskQueue: opts.workflowQueue,
+      args: [{ name: 'customers', ...body.data }],
+    });
+    return reply
+      .code(202)
+      .send({
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        statusUrl: `/v1/reconciliations/${workflowId}`,
+      });
+  });
+
+  /** A reconciliation report: the run's result, kept by Temporal with the run. */
+  app.get('/v1/reconciliations/:workflowId', async (req, reply) => {
+    const { workflowId } = req.params as { workflowId: string };
+    if (!workflowId.startsWith('reconciliation:'))
+      throw new HttpError(404, 'not_found', 'not a reconciliation run');
+    const handle = client.workflow.getHandle(workflowId);
+    const d = await handle.describe();
+    if (d.status.name === 'RUNNING') return reply.code(202).send({ workflowId, status: 'RUNNING' });
+    if (d.status.name !== 'COMPLETED') return { workflowId, status: d.status.name };
+    return { workflowId, status: 'COMPLETED', report: (await handle.result()) as unknown };
+  });
+
   app.get('/v1/syncs', async () => ({ syncs: await Promise.all(opts.syncs.map(summary)) }));
 
   app.get('/v1/syncs/:name', async (req) => {

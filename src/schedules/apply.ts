@@ -61,5 +61,35 @@ export async function applySyncSchedules(
       result.updated.push(scheduleId);
     }
   }
+  // The daily reconciliation of customers (dry run: it reports; self-heal is started on demand).
+  const reconId = 'reconciliation:customers';
+  const reconAction: ScheduleOptionsAction = {
+    type: 'startWorkflow',
+    workflowType: 'reconciliation',
+    workflowId: 'reconciliation:customers',
+    taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
+    args: [{ name: 'customers', selfHeal: false, driftThreshold: 10 }],
+  };
+  const reconSpec: ScheduleSpec = { intervals: [{ every: '24h' }] };
+  const reconPolicies = {
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '1 hour',
+    pauseOnFailure: false,
+  };
+  try {
+    await client.schedule.create({
+      scheduleId: reconId,
+      spec: reconSpec,
+      action: reconAction,
+      policies: reconPolicies,
+    });
+    result.created.push(reconId);
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule
+      .getHandle(reconId)
+      .update((previous) => ({ ...previous, spec: reconSpec, action: reconAction, policies: reconPolicies }));
+    result.updated.push(reconId);
+  }
   return result;
 }

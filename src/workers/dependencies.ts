@@ -5,6 +5,8 @@ import { createOpsActivities } from '../activities/ops/activities';
 import { createSalesforceActivities } from '../activities/salesforce/activities';
 import { createSalesforceBatchActivities } from '../activities/salesforce/batch';
 import { createSapBatchActivities } from '../activities/sap/batch';
+import { createSapReconcileActivities } from '../activities/sap/reconcile';
+import { createSalesforceReconcileActivities } from '../activities/salesforce/reconcile';
 import { createSyncStateActivities } from '../activities/ops/sync-state';
 import { SalesforceClient } from '../activities/salesforce/client';
 import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
@@ -57,11 +59,17 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
     salesforce: {
       ...createSalesforceActivities({ client: salesforce }),
       ...createSalesforceBatchActivities({ client: salesforce }),
+      ...createSalesforceReconcileActivities({ client: salesforce }),
     },
     sap: {
       ...createSapActivities({ client: sap, salesArea }),
       ...createSapOrderActivities({ client: sap, salesArea }),
       ...createSapBatchActivities({
+        client: sap,
+        salesArea,
+        technicalUser: config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
+      }),
+      ...createSapReconcileActivities({
         client: sap,
         salesArea,
         technicalUser: config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,

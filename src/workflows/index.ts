@@ -8,3 +8,4 @@ export { orderSync } from './order-sync';
 export { batchSync } from './batch-sync';
 export { syncState } from './sync-state';
 export { cdcSubscription } from './cdc-subscription';
+export { reconciliation } from './reconciliation';

@@ -54,7 +54,10 @@ describe('sync API and Schedules', () => {
 
   it("creates the Schedules once and updates them idempotently, keeping the operators' paused state; overlap SKIP", async () => {
     const first = await applySyncSchedules(t.client, syncs, prefix);
-    expect(first.created).toEqual(syncs.map((s) => syncScheduleId(s.spec.name)));
+    expect(first.created).toEqual([
+      ...syncs.map((s) => syncScheduleId(s.spec.name)),
+      'reconciliation:customers',
+    ]);
     const handle = t.client.schedule.getHandle(syncScheduleId(sf2sap));
     expect((await api.call('POST', `/v1/syncs/${sf2sap}/pause`)).body).toEqual({
       name: sf2sap,
@@ -157,6 +160,18 @@ describe('sync API and Schedules', () => {
     }))
       runs.push(wf);
     expect(runs).toEqual([]);
+  });
+
+  it('starts a reconciliation and serves its report', async () => {
+    const started = await api.call('POST', '/v1/reconciliations', { selfHeal: false });
+    expect(started.status).toBe(202);
+    await t.client.workflow.getHandle(started.body.workflowId).result();
+    const report = await api.call('GET', started.body.statusUrl);
+    expect(report.body).toMatchObject({
+      status: 'COMPLETED',
+      report: { name: 'customers', selfHeal: false },
+    });
+    expect((await api.call('POST', '/v1/reconciliations', { selfHeal: 'yes' })).status).toBe(400);
   });
 
   it('sets the cursor (operators rewind) and backfills a range without moving it', async () => {
