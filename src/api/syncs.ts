@@ -120,13 +120,11 @@ export function registerSyncRoutes(
       taskQueue: opts.workflowQueue,
       args: [{ name: 'customers', ...body.data }],
     });
-    return reply
-      .code(202)
-      .send({
-        workflowId,
-        runId: handle.firstExecutionRunId,
-        statusUrl: `/v1/reconciliations/${workflowId}`,
-      });
+    return reply.code(202).send({
+      workflowId,
+      runId: handle.firstExecutionRunId,
+      statusUrl: `/v1/reconciliations/${workflowId}`,
+    });
   });
 
   /** A reconciliation report: the run's result, kept by Temporal with the run. */
