@@ -6,9 +6,9 @@ import type { SapBatchActivities } from '../activities/sap/batch';
 import type { SapReconcileActivities } from '../activities/sap/reconcile';
 import { differingBuckets, diffRows } from '../domain/reconciliation';
 import type { DriftItem, DriftKind } from '../domain/reconciliation';
-import { alertActivityOptions, batchSalesforceOptions, batchSapOptions } from './policies';
-import { BusinessKey, IntegrationFlow } from './search-attributes';
-import { activityQueueFor } from './task-queues';
+import { alertActivityOptions, batchSalesforceOptions, batchSapOptions } from './shared/policies';
+import { BusinessKey, IntegrationFlow } from './shared/search-attributes';
+import { activityQueueFor } from './shared/task-queues';
 
 export interface ReconciliationInput {
   name: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { batchSync } from '../../src/workflows/batch-sync';
 import type { SyncSpec } from '../../src/workflows/batch-sync.messages';
 import type { reconciliation } from '../../src/workflows/reconciliation';
-import { coordinatorQueue, taskQueueName } from '../../src/workflows/task-queues';
+import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix } from '../support/temporal';
