@@ -45,8 +45,20 @@ const jsonOf = <T extends z.ZodType>(what: string, schema: T) =>
     })
     .pipe(schema);
 
-/** The dev secret of the simulators' outbound events; production sets its own per source. */
-const devSourceSecret = 'whsec_ZGV2LXNvdXJjZS1ldmVudHMtc2VjcmV0LTAxMjM0NTY=';
+/**
+ * The dev secrets of the simulators' outbound events, one per source (a secret shared by the sources
+ * would let anyone holding one sign events as another); production sets its own per source.
+ */
+export const devSourceSecrets = {
+  salesforce: 'whsec_ZGV2LXNhbGVzZm9yY2UtZXZlbnRzLXNlY3JldC0wMQ==',
+  sap: 'whsec_ZGV2LXNhcC1ldmVudHMtc2VjcmV0LTAwMDAwMDAwMQ==',
+  inventory: 'whsec_ZGV2LWludmVudG9yeS1ldmVudHMtc2VjcmV0LTAx',
+} as const;
+const sourceSecretVariables = [
+  'SALESFORCE_EVENTS_SECRET',
+  'SAP_EVENTS_SECRET',
+  'INVENTORY_EVENTS_SECRET',
+] as const;
 
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 15m or 1h');
 
@@ -89,6 +101,8 @@ export const envSchema = z.object({
   /** Required by the API (see loadConfig's `forApi`); the worker does not use it. */
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TEMPORAL_UI_URL: url.default('http://127.0.0.1:8233'),
+  /** Connectivity checks the API starts per minute, whoever asks (each probes every configured system). */
+  CONNECTIVITY_CHECKS_PER_MINUTE: positiveInt.default(6),
 
   SALESFORCE_LOGIN_URL: url.default('http://127.0.0.1:4010'),
   SALESFORCE_CLIENT_ID: z.string().min(1).default('dev-client'),
@@ -152,9 +166,9 @@ export const envSchema = z.object({
   ALERT_WEBHOOK_URL: url.optional(),
 
   /** Secrets the sources sign their webhooks with (Standard Webhooks), one per source. */
-  SALESFORCE_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
-  SAP_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
-  INVENTORY_EVENTS_SECRET: whsecSecret.default(devSourceSecret),
+  SALESFORCE_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.salesforce),
+  SAP_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.sap),
+  INVENTORY_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.inventory),
   /** Which system owns each field of an Opportunity / SAP sales order pair (see docs/flows/event-sync.md). */
   FIELD_OWNERSHIP: jsonOf(
     'a JSON object',
@@ -275,6 +289,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   if (Boolean(cleaned.WORKER_DEPLOYMENT_NAME) !== Boolean(cleaned.WORKER_BUILD_ID)) {
     problems.push('WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID: set both (a versioned worker) or neither');
+  }
+  if (parsed.success) {
+    // One secret per source: a shared one lets a holder of one source's secret sign as another source.
+    sourceSecretVariables.forEach((name, i) => {
+      const same = sourceSecretVariables
+        .slice(0, i)
+        .find((other) => parsed.data[other] === parsed.data[name]);
+      if (same) problems.push(`${name}: must differ from ${same} (each source signs with its own secret)`);
+    });
   }
   if (options.forApi && !cleaned.API_TOKEN) {
     problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import rateLimit from '@fastify/rate-limit';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
@@ -8,6 +9,7 @@ import type { Config } from '../config';
 import { registerApiMetrics } from '../observability/http-metrics';
 import { buildReport, reportMarkdown, reportQuery } from '../report/report';
 import { errorHandler } from './errors';
+import { answerWrongMethodWith405 } from './methods';
 import { openApiDocument } from './openapi';
 import { registerConnectivityRoutes } from './routes/connectivity-checks';
 import { registerCustomerRoutes } from './routes/customers';
@@ -22,8 +24,13 @@ export interface ApiSettings {
   apiToken: string;
   taskQueuePrefix: string;
   temporalUiUrl: string;
-  /** What `POST /v1/connectivity-checks` probes when the body names no targets. */
+  /**
+   * The systems `POST /v1/connectivity-checks` may probe (all of them, or those the caller names): only
+   * configured ones, never a URL from the request (that would make the API a port scanner).
+   */
   connectivityTargets: ConnectivityTarget[];
+  /** Connectivity checks the whole API starts per window, whoever asks (default 6 per minute). */
+  connectivityCheckLimit?: { max: number; windowMs: number };
   /** Override of the customer.created delivery retry budget (tests, demos); default: the workflow's. */
   notificationRetry?: NotificationRetry;
   /** The scheduled batch syncs (`/v1/syncs`); none when absent. */
@@ -48,12 +55,16 @@ export interface AppDeps {
  */
 export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const { temporalClient: client, settings } = deps;
+  // Long path parameters reach the handlers, whose validation answers 400 (Fastify's own limit says 414).
+  const routerOptions = { maxParamLength: 2048 };
   const app = deps.loggerInstance
-    ? Fastify({ loggerInstance: deps.loggerInstance })
-    : Fastify({ logger: deps.logger ?? false });
+    ? Fastify({ loggerInstance: deps.loggerInstance, routerOptions })
+    : Fastify({ logger: deps.logger ?? false, routerOptions });
   app.setErrorHandler(errorHandler);
-  // First, so its onResponse hook sees every route (GET /metrics: unauthenticated, no personal data).
+  answerWrongMethodWith405(app);
+  // First route, so its onResponse hook sees every route (GET /metrics: unauthenticated, no personal data).
   registerApiMetrics(app);
+  await app.register(rateLimit, { global: false });
   const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
 
   const openapi = openApiDocument();
@@ -87,8 +98,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     registerConnectivityRoutes(v1, client, {
       workflowQueue,
       connectivityTargets: settings.connectivityTargets,
+      limit: settings.connectivityCheckLimit,
     });
-    registerRunRoutes(v1, client, settings.temporalUiUrl);
+    registerRunRoutes(v1, client, { temporalUiUrl: settings.temporalUiUrl, workflowQueue });
     registerSyncRoutes(v1, client, { syncs: settings.syncs ?? [], workflowQueue });
     const reportConfig = settings.reportConfig;
     if (reportConfig) {

@@ -1,4 +1,12 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+
+/** gRPC status codes (https://grpc.io/docs/guides/status-codes/) the API maps to a 4xx or 503. */
+const grpcStatus = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 };
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 
@@ -41,6 +49,26 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     void reply.code(409).send({ error: 'conflict', message: 'a run with this id already exists' });
     return;
   }
+  const grpcCode = grpcCodeOf(err);
+  if (grpcCode === grpcStatus.INVALID_ARGUMENT) {
+    req.log.warn({ err }, 'Temporal refused the request');
+    void reply
+      .code(400)
+      .send({ error: 'invalid_request', message: 'Temporal refused the request as invalid' });
+    return;
+  }
+  if (
+    grpcCode === grpcStatus.UNAVAILABLE ||
+    grpcCode === grpcStatus.DEADLINE_EXCEEDED ||
+    grpcCode === grpcStatus.RESOURCE_EXHAUSTED
+  ) {
+    req.log.warn({ err }, 'Temporal unavailable');
+    void reply
+      .code(503)
+      .header('retry-after', '5')
+      .send({ error: 'unavailable', message: 'Temporal did not answer in time; retry later' });
+    return;
+  }
   const fastifyErr = err as FastifyError;
   if (fastifyErr.statusCode && fastifyErr.statusCode < 500) {
     void reply
@@ -50,4 +78,11 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   }
   req.log.error({ err }, 'request failed');
   void reply.code(500).send({ error: 'internal', message: 'internal error; see the server log' });
+}
+
+/** The gRPC status of a Temporal client error (the error itself or the cause a ServiceError wraps). */
+function grpcCodeOf(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError && isGrpcServiceError(err.cause)) return err.cause.code;
+  return undefined;
 }

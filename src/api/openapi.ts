@@ -160,12 +160,35 @@ export function openApiDocument() {
       },
       '/v1/connectivity-checks': {
         post: {
-          summary: 'Probe every integrated system from the workers',
+          summary: 'Probe the configured systems (all, or those named) from the workers',
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    systems: {
+                      type: 'array',
+                      minItems: 1,
+                      items: {
+                        type: 'string',
+                        description: 'a configured system, e.g. sap or webhook:<name>',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
           responses: {
             '202': {
               description: 'run started',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
             },
+            '400': errorResponse('invalid body, or a system that is not configured'),
+            '429': errorResponse('too many checks this minute; see Retry-After'),
           },
         },
       },

@@ -1,7 +1,9 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { describeFailure } from '../lib/failures';
 import { temporalRunUrl } from '../lib/links';
 import { getStepQuery } from '../workflows/shared/step.messages';
+import { serviceWorkflowTypes } from '../workflows/workflow-types';
+import { HttpError } from './errors';
 
 export { describeFailure } from '../lib/failures';
 export { temporalRunUrl as webUiUrl } from '../lib/links';
@@ -37,9 +39,32 @@ export interface RunView {
   webUiUrl: string;
 }
 
-export async function describeRun(client: Client, uiBase: string, workflowId: string): Promise<RunView> {
+/**
+ * Describes a run of THIS service: one of its workflow types on its own coordinator task queue. Any other
+ * workflow of the namespace (another application's, or another deployment's with another queue prefix)
+ * answers 404 exactly like a missing one, so the API neither reads, cancels nor redrives it, nor tells
+ * that it exists.
+ */
+export async function describeOwnRun(
+  client: Client,
+  workflowQueue: string,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription> {
+  const d = await client.workflow.getHandle(workflowId).describe();
+  if (d.taskQueue !== workflowQueue || !serviceWorkflowTypes.includes(d.type)) {
+    throw new HttpError(404, 'not_found', 'no run with this id');
+  }
+  return d;
+}
+
+export async function describeRun(
+  client: Client,
+  uiBase: string,
+  workflowQueue: string,
+  workflowId: string,
+): Promise<RunView> {
   const handle = client.workflow.getHandle(workflowId);
-  const d = await handle.describe();
+  const d = await describeOwnRun(client, workflowQueue, workflowId);
   const status = normaliseStatus(d.status.name);
   const view: RunView = {
     workflowId,
@@ -51,7 +76,10 @@ export async function describeRun(client: Client, uiBase: string, workflowId: st
     webUiUrl: temporalRunUrl(uiBase, client.options.namespace, workflowId, d.runId),
   };
   if (status === 'RUNNING') {
-    view.step = await handle.query(getStepQuery).catch(() => undefined);
+    // A run whose worker is down cannot answer; its status is still worth returning, without the step.
+    view.step = await client.connection
+      .withDeadline(Date.now() + 3_000, () => handle.query(getStepQuery))
+      .catch(() => undefined);
   } else if (status === 'COMPLETED') {
     view.result = await client.workflow.getHandle(workflowId, d.runId).result();
   } else if (status === 'FAILED' || status === 'TIMED_OUT') {

@@ -35,6 +35,7 @@ async function main(): Promise<void> {
           : []),
         ...config.WEBHOOK_SUBSCRIBERS.map((s) => ({ system: `webhook:${s.name}`, url: s.url })),
       ],
+      connectivityCheckLimit: { max: config.CONNECTIVITY_CHECKS_PER_MINUTE, windowMs: 60_000 },
       webhooks: {
         secrets: {
           salesforce: config.SALESFORCE_EVENTS_SECRET,

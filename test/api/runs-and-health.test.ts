@@ -57,10 +57,12 @@ describe('API: health, starting a run and reading its status', () => {
 
   it('a connectivity check started through the API completes and its status shows the result', async () => {
     const endpoint = await startFlakyEndpoint(1);
+    const checks = await startApi(t.client, {
+      taskQueuePrefix: prefix,
+      connectivityTargets: [{ system: 'flaky', url: endpoint.url }],
+    });
     try {
-      const started = await api.call('POST', '/v1/connectivity-checks', {
-        targets: [{ system: 'flaky', url: endpoint.url }],
-      });
+      const started = await checks.call('POST', '/v1/connectivity-checks', {});
       expect(started.status).toBe(202);
       expect(started.body.workflowId).toMatch(/^connectivity-check:/);
       expect(started.body.statusUrl).toBe(`/v1/runs/${encodeURIComponent(started.body.workflowId)}`);
@@ -77,18 +79,19 @@ describe('API: health, starting a run and reading its status', () => {
         `http://127.0.0.1:8233/namespaces/${t.namespace}/workflows/${encodeURIComponent(started.body.workflowId)}/${started.body.runId}/history`,
       );
     } finally {
+      await checks.close();
       await endpoint.close();
     }
   });
 
   it('answers 400 with every field error for an invalid body, and starts nothing', async () => {
     const res = await api.call('POST', '/v1/connectivity-checks', {
-      targets: [{ system: '', url: 'ftp://x' }],
+      systems: ['unknown'],
       extra: 1,
     });
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { path: string }) => d.path).sort()).toEqual(
-      ['(body)', 'targets.0.system', 'targets.0.url'].sort(),
+      ['(body)', 'systems.0'].sort(),
     );
   });
 

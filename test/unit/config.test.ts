@@ -77,4 +77,18 @@ describe('configuration', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
   });
+
+  it('gives each event source its own default signing secret, and refuses one shared by two sources', () => {
+    const config = loadConfig(valid);
+    const secrets = [
+      config.SALESFORCE_EVENTS_SECRET,
+      config.SAP_EVENTS_SECRET,
+      config.INVENTORY_EVENTS_SECRET,
+    ];
+    expect(new Set(secrets).size).toBe(3);
+    const shared = 'whsec_c2hhcmVkLXNlY3JldC1vZi10d28tc291cmNlcw==';
+    expect(() =>
+      loadConfig({ ...valid, SALESFORCE_EVENTS_SECRET: shared, INVENTORY_EVENTS_SECRET: shared }),
+    ).toThrow(/INVENTORY_EVENTS_SECRET: must differ from SALESFORCE_EVENTS_SECRET/);
+  });
 });

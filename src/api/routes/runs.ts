@@ -9,7 +9,8 @@ import { notificationRedeliveryWorkflowId } from '../../workflows/notification-d
 import type { notificationDelivery } from '../../workflows/notification-delivery';
 import { BusinessKey, IdempotencyKey, IntegrationFlow } from '../../workflows/shared/search-attributes';
 import { HttpError } from '../errors';
-import { describeRun, normaliseStatus, statusUrl } from '../run-view';
+import { safeText, workflowIdParams } from '../params';
+import { describeOwnRun, describeRun, normaliseStatus, statusUrl } from '../run-view';
 
 const visibilityStatus: Record<string, string> = {
   RUNNING: 'Running',
@@ -25,56 +26,67 @@ const listQuery = z
   .object({
     flow: z
       .string()
+      .max(64)
       .regex(/^[a-z0-9-]+$/)
       .optional(),
     status: z.enum(Object.keys(visibilityStatus) as [string, ...string[]]).optional(),
-    businessKey: z.string().min(1).max(255).optional(),
+    businessKey: safeText(255).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
 
 const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** A visibility query answers within this or the caller gets a 503, never a 20-second retry loop. */
+export const visibilityDeadlineMs = 5_000;
+
+export interface RunRouteSettings {
+  temporalUiUrl: string;
+  /** This service's coordinator task queue: the only runs the API lists, reads, cancels or redrives. */
+  workflowQueue: string;
+}
+
 /**
  * Runs, whatever their flow: status, list (failed runs are Temporal's history, not a dead-letter
  * queue), cancel, and redrive.
  */
-export function registerRunRoutes(app: FastifyInstance, client: Client, temporalUiUrl: string): void {
+export function registerRunRoutes(app: FastifyInstance, client: Client, settings: RunRouteSettings): void {
+  const { temporalUiUrl, workflowQueue } = settings;
   app.get('/v1/runs', async (req) => {
     const q = listQuery.parse(req.query);
     const clauses = [
+      `TaskQueue = ${quote(workflowQueue)}`,
       q.flow && `IntegrationFlow = ${quote(q.flow)}`,
       q.status && `ExecutionStatus = '${visibilityStatus[q.status]}'`,
       q.businessKey && `BusinessKey = ${quote(q.businessKey)}`,
     ].filter(Boolean);
-    const runs = [];
-    for await (const wf of client.workflow.list({
-      query: clauses.join(' AND ') || undefined,
-      pageSize: q.limit,
-    })) {
-      runs.push({
-        workflowId: wf.workflowId,
-        runId: wf.runId,
-        workflowType: wf.type,
-        status: normaliseStatus(wf.status.name),
-        startTime: wf.startTime.toISOString(),
-        closeTime: wf.closeTime?.toISOString(),
-        statusUrl: statusUrl(wf.workflowId),
-      });
-      if (runs.length >= q.limit) break;
-    }
+    const runs: unknown[] = [];
+    await client.connection.withDeadline(Date.now() + visibilityDeadlineMs, async () => {
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: q.limit })) {
+        runs.push({
+          workflowId: wf.workflowId,
+          runId: wf.runId,
+          workflowType: wf.type,
+          status: normaliseStatus(wf.status.name),
+          startTime: wf.startTime.toISOString(),
+          closeTime: wf.closeTime?.toISOString(),
+          statusUrl: statusUrl(wf.workflowId),
+        });
+        if (runs.length >= q.limit) break;
+      }
+    });
     return { runs };
   });
 
   app.get('/v1/runs/:workflowId', async (req) => {
-    const { workflowId } = req.params as { workflowId: string };
-    return describeRun(client, temporalUiUrl, workflowId);
+    const { workflowId } = workflowIdParams.parse(req.params);
+    return describeRun(client, temporalUiUrl, workflowQueue, workflowId);
   });
 
   app.post('/v1/runs/:workflowId/cancel', async (req, reply) => {
-    const { workflowId } = req.params as { workflowId: string };
+    const { workflowId } = workflowIdParams.parse(req.params);
     const handle = client.workflow.getHandle(workflowId);
-    const d = await handle.describe();
+    const d = await describeOwnRun(client, workflowQueue, workflowId);
     if (d.status.name !== 'RUNNING') {
       throw new HttpError(409, 'not_running', `the run is ${normaliseStatus(d.status.name)}, not RUNNING`);
     }
@@ -85,9 +97,9 @@ export function registerRunRoutes(app: FastifyInstance, client: Client, temporal
   });
 
   app.post('/v1/runs/:workflowId/redrive', async (req, reply) => {
-    const { workflowId } = req.params as { workflowId: string };
+    const { workflowId } = workflowIdParams.parse(req.params);
     const handle = client.workflow.getHandle(workflowId);
-    const d = await handle.describe();
+    const d = await describeOwnRun(client, workflowQueue, workflowId);
     const status = normaliseStatus(d.status.name);
     if (d.type !== customerCreationWorkflowType) {
       throw new HttpError(409, 'not_redrivable', `runs of ${d.type} cannot be redriven from the API`);

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+
+/**
+ * Query and path parameters reach Temporal (ids, visibility queries), so they are checked first: no
+ * control characters (C0, DEL, C1 — a NUL broke the server's visibility query), a bound on their UTF-8
+ * size (Temporal's limits are bytes), nothing empty. A refusal is a 400 that names the parameter.
+ */
+// eslint-disable-next-line no-control-regex
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const safeText = (maxBytes: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(maxBytes, `must be at most ${maxBytes} bytes`)
+    .refine((v) => !controlCharacter.test(v), 'must not contain control characters')
+    .refine((v) => Buffer.byteLength(v, 'utf8') <= maxBytes, `must be at most ${maxBytes} bytes`);
+
+/** Workflow ids of this service: `customer-creation:<reference>`, `order:<id>`, ... */
+export const workflowIdParams = z.object({ workflowId: safeText(255) }).strict();
