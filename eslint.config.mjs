@@ -37,7 +37,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs'] },
+        projectService: { allowDefaultProject: ['*.mjs', 'src/security/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

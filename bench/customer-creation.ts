@@ -18,7 +18,9 @@
  * 0 disables), BENCH_RATE_LIMITS (`off`: no per-system task-queue rate limits, like the tests; `config`:
  * the production defaults from loadConfig, SALESFORCE/SAP/WEBHOOK_RATE_LIMIT_PER_SECOND),
  * BENCH_MAX_ACTIVITIES (per system worker's maxConcurrentActivityTaskExecutions; SDK default),
- * BENCH_TIMEOUT_MS (600000), TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (use a running server; it must have
+ * BENCH_TIMEOUT_MS (600000), BENCH_CODEC (`on`: the payload codec as deployed, encrypting every payload
+ * and failure with the default keyring; `off`: plain payloads, to measure what the codec costs),
+ * TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (use a running server; it must have
  * the custom search attributes registered).
  */
 import { Client, Connection } from '@temporalio/client';
@@ -38,6 +40,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
+import { projectDataConverter } from '../src/security/data-converter';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
@@ -459,13 +462,18 @@ async function main(): Promise<void> {
   const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
   const warmup = Number(process.env.BENCH_WARMUP ?? 1);
   const rateLimits = (process.env.BENCH_RATE_LIMITS ?? 'off') as 'off' | 'config';
+  const codec = (process.env.BENCH_CODEC ?? 'on') as 'on' | 'off';
   const maxActivities = process.env.BENCH_MAX_ACTIVITIES
     ? Number(process.env.BENCH_MAX_ACTIVITIES)
     : undefined;
   const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
-  if (!(customers > 0 && latencyMs >= 0 && warmup >= 0) || !['off', 'config'].includes(rateLimits)) {
+  if (
+    !(customers > 0 && latencyMs >= 0 && warmup >= 0) ||
+    !['off', 'config'].includes(rateLimits) ||
+    !['on', 'off'].includes(codec)
+  ) {
     throw new Error(
-      'BENCH_CUSTOMERS > 0, BENCH_LATENCY_MS >= 0, BENCH_WARMUP >= 0, BENCH_RATE_LIMITS off|config',
+      'BENCH_CUSTOMERS > 0, BENCH_LATENCY_MS >= 0, BENCH_WARMUP >= 0, BENCH_RATE_LIMITS off|config, BENCH_CODEC on|off',
     );
   }
 
@@ -484,7 +492,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   console.log(
     `customer-creation benchmark: ${customers} customers at once, ${latencyMs} ms per simulator call, ` +
-      `rate limits ${rateLimits}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
+      `rate limits ${rateLimits}, payload codec ${codec}, node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
       `load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
 
@@ -509,7 +517,6 @@ async function main(): Promise<void> {
     cleanups.push(() => connection.close());
     const nativeConnection = await NativeConnection.connect({ address });
     cleanups.push(() => nativeConnection.close());
-    const client = new Client({ connection, namespace });
 
     // Simulators in their own process.
     const { child, urls } = await startChild({ ...process.env, BENCH_LATENCY_MS: String(latencyMs) });
@@ -529,6 +536,8 @@ async function main(): Promise<void> {
         { name: 'consumer', url: `${urls['webhook-consumer']}/hooks/default`, secret: WEBHOOK_SECRET },
       ]),
     });
+    const dataConverter = projectDataConverter(codec === 'off' ? undefined : config.payloadKeyring);
+    const client = new Client({ connection, namespace, dataConverter });
     const tuning: Partial<Record<SystemQueue, QueueTuning>> =
       rateLimits === 'config' ? queueTuning(config) : {};
     if (maxActivities !== undefined) {
@@ -540,6 +549,7 @@ async function main(): Promise<void> {
       connection: nativeConnection,
       namespace,
       taskQueuePrefix: prefix,
+      dataConverter,
       activities: buildActivities(config),
       tuning,
       workflowBundle: await bundleWorkflows(),
@@ -903,6 +913,7 @@ async function main(): Promise<void> {
             latencyMs,
             warmup,
             rateLimits,
+            codec,
             tuning,
             temporal: process.env.TEMPORAL_ADDRESS
               ? 'external'

@@ -35,6 +35,7 @@ import type { Tracing } from '../src/observability/tracing';
 import { workerMetricsTelemetry } from '../src/observability/worker-telemetry';
 import { buildActivities } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
+import { projectDataConverter } from '../src/security/data-converter';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 
 const API_TOKEN = 'bench-token-0123456789abcdef';
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
         { name: 'consumer', url: `${urls['webhook-consumer']}/hooks/default`, secret: WEBHOOK_SECRET },
       ]),
     });
+    const dataConverter = projectDataConverter(config.payloadKeyring);
     const nativeConnection = await NativeConnection.connect({ address: env.address });
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: env.address });
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
       const instrumentation = name !== 'off';
       const set = await createWorkerSet({
         connection: nativeConnection,
+        dataConverter,
         namespace: env.namespace ?? 'default',
         taskQueuePrefix: prefix,
         activities: buildActivities(config),
@@ -128,7 +131,12 @@ async function main(): Promise<void> {
         instrumentation,
       });
       const running = set.run();
-      const client = new Client({ connection, namespace: env.namespace ?? 'default', plugins });
+      const client = new Client({
+        connection,
+        namespace: env.namespace ?? 'default',
+        plugins,
+        dataConverter,
+      });
       const apiLogger = createLogger({ service: 'integration-api', level: 'info', destination: discard });
       const app = await createApp({
         temporalClient: client,

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultFieldOwnership, orderFields } from './domain/order-sync';
 import { syncDirections } from './domain/batch-sync';
+import { parseKeyring } from './security/payload-codec';
+import type { PayloadKeyring } from './security/payload-codec';
 
 /**
  * The one place that reads the environment. Every value is validated here; a bad or missing value stops
@@ -87,6 +89,12 @@ export const defaultBatchSyncs = [
   { name: 'customers-salesforce-to-sap', direction: 'salesforce-to-sap' },
   { name: 'customers-sap-to-salesforce', direction: 'sap-to-salesforce' },
 ] as const;
+/**
+ * The development keyring of the payload codec: a published key, so data encrypted with it is protected
+ * from nobody who has read this file. `npm start` and the tests use it; production sets its own keys.
+ */
+export const devPayloadKeyId = 'dev-1';
+export const devPayloadKeys = `${devPayloadKeyId}:ZGV2LW9ubHktcGF5bG9hZC1rZXktbm90LXNlY3JldCE=`;
 
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -207,6 +215,10 @@ export const envSchema = z.object({
   SYNC_BULK_POLL_MS: positiveInt.default(2_000),
   /** Create or update the sync Schedules when the worker starts. */
   SYNC_SCHEDULES_APPLY: boolFlag.default(true),
+  /** The payload codec's keyring, `id:base64key[,id:base64key...]`, 32-byte AES-256 keys; see docs/security.md. */
+  PAYLOAD_CODEC_KEYS: z.string().default(devPayloadKeys),
+  /** The id of the key in PAYLOAD_CODEC_KEYS that encrypts new payloads (the others only decrypt). */
+  PAYLOAD_CODEC_CURRENT_KEY_ID: z.string().default(devPayloadKeyId),
 
   METRICS_PORT: port.optional(),
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
@@ -261,6 +273,8 @@ export interface TemporalConnectionConfig {
 
 export interface Config extends Env {
   temporal: TemporalConnectionConfig;
+  /** The payload codec's keys, parsed and checked (see src/security/payload-codec.ts). */
+  payloadKeyring: PayloadKeyring;
 }
 
 export class ConfigError extends Error {
@@ -299,6 +313,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
       if (same) problems.push(`${name}: must differ from ${same} (each source signs with its own secret)`);
     });
   }
+  let payloadKeyring: PayloadKeyring | undefined;
+  if (parsed.success) {
+    const ring = parseKeyring(parsed.data.PAYLOAD_CODEC_KEYS, parsed.data.PAYLOAD_CODEC_CURRENT_KEY_ID);
+    for (const p of ring.problems) {
+      problems.push(
+        `${p.variable === 'keys' ? 'PAYLOAD_CODEC_KEYS' : 'PAYLOAD_CODEC_CURRENT_KEY_ID'}: ${p.message}`,
+      );
+    }
+    payloadKeyring = ring.keyring;
+  }
   if (options.forApi && !cleaned.API_TOKEN) {
     problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');
   }
@@ -315,8 +339,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   } catch (err) {
     problems.push(`Temporal client configuration (TEMPORAL_*): ${(err as Error).message}`);
   }
-  if (problems.length || !parsed.success || !temporal) throw new ConfigError(problems);
-  return { ...parsed.data, temporal };
+  if (problems.length || !parsed.success || !temporal || !payloadKeyring) throw new ConfigError(problems);
+  return { ...parsed.data, temporal, payloadKeyring };
 }
 
 /** For composition roots: load the configuration or print every problem and exit. */

@@ -2,8 +2,10 @@ import type {} from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TestProject } from 'vitest/node';
 import { Connection } from '@temporalio/client';
+import { loadConfig } from '../src/config';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { ensureNamespace } from '../src/dev/temporal-namespace';
+import { projectDataConverter } from '../src/security/data-converter';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 
 declare module 'vitest' {
@@ -41,6 +43,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
       searchAttributes: [...allSearchAttributes],
       log: { format: 'pretty', level: 'error' },
     },
+    client: { dataConverter: projectDataConverter(loadConfig({}).payloadKeyring) },
   }).catch((err: unknown) => {
     throw new Error(
       `no Temporal dev server for the tests: ${(err as Error).message}. Install the Temporal CLI ` +

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../observability/logging';
 import { startTracing } from '../observability/tracing';
+import { projectDataConverter } from '../security/data-converter';
 import { createApp } from './app';
 import { configuredSyncs } from '../schedules/specs';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     connection,
     namespace: config.temporal.namespace,
     plugins: tracing ? [tracing.plugin] : [],
+    dataConverter: projectDataConverter(config.payloadKeyring),
   });
   const app = await createApp({
     temporalClient: client,

@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '../config';
 import { createLogger, temporalLogger } from '../observability/logging';
 import { startTracing } from '../observability/tracing';
 import { workerMetricsTelemetry } from '../observability/worker-telemetry';
+import { projectDataConverter } from '../security/data-converter';
 import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
@@ -33,16 +34,19 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect(config.temporal.connectionOptions);
   const address = config.temporal.connectionOptions.address ?? '127.0.0.1:7233';
   await assertNamespaceExists(clientConnection, config.temporal.namespace, address);
+  const dataConverter = projectDataConverter(config.payloadKeyring);
   const temporalClient = new Client({
     connection: clientConnection,
     namespace: config.temporal.namespace,
     plugins,
+    dataConverter,
   });
   const activities = buildActivities(config, { temporalClient });
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,
     taskQueuePrefix: config.TASK_QUEUE_PREFIX,
+    dataConverter,
     activities,
     tuning: queueTuning(config),
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,

@@ -4,6 +4,8 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection, WorkerPlugin, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
+import type { DataConverter } from '@temporalio/common';
+import { failureConverterPath } from '../security/data-converter';
 import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/shared/task-queues';
 import type { SystemQueue } from '../workflows/shared/task-queues';
 
@@ -35,6 +37,8 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueuePrefix: string;
+  /** The project's data converter (src/security/data-converter.ts): encrypted payloads and failures. */
+  dataConverter: DataConverter;
   /**
    * Activities per system queue (a queue with none gets no worker), and under `local` the ones the
    * workflows call as local activities: configuration-only lookups, run on the workflow worker.
@@ -82,6 +86,8 @@ export async function bundleWorkflows(
   return bundleWorkflowCode({
     workflowsPath,
     workflowInterceptorModules: instrumentation ? workflowInterceptorModules : [],
+    // The failure converter runs inside the workflow sandbox, so it is part of the bundle.
+    failureConverterPath,
     logger: quietBundlerLogger,
     ...(plugins.length ? { plugins } : {}),
   });
@@ -103,7 +109,8 @@ const quietBundlerLogger = {
 export async function createWorkerSet(options: WorkerSetOptions): Promise<WorkerSet> {
   const { connection, namespace, taskQueuePrefix } = options;
   const workers: Worker[] = [];
-  const graceTime = {
+  const common = {
+    dataConverter: options.dataConverter,
     interceptors: { activity: options.instrumentation === false ? [] : activityInterceptors },
     ...(options.plugins?.length ? { plugins: options.plugins } : {}),
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
@@ -128,7 +135,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
           options.workflowBundle ?? (await bundleWorkflows(options.plugins, options.instrumentation ?? true)),
         ...(options.activities.local ? { activities: options.activities.local } : {}),
         ...definedOnly(options.workflowTuning ?? {}),
-        ...graceTime,
+        ...common,
       }),
     );
   }
@@ -143,7 +150,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         taskQueue: taskQueueName(taskQueuePrefix, system),
         activities,
         ...definedOnly(tuning),
-        ...graceTime,
+        ...common,
       }),
     );
   }

@@ -41,6 +41,7 @@ describe('API hardening', () => {
     });
     set = await createWorkerSet({
       connection: t.nativeConnection,
+      dataConverter: t.dataConverter,
       namespace: t.namespace,
       taskQueuePrefix: prefix,
       activities: { ops: createOpsActivities() },

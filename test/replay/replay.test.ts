@@ -3,7 +3,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { workflowBundle } from '../support/temporal';
+import { testDataConverter, workflowBundle } from '../support/temporal';
 
 /**
  * The determinism guard: every recorded history under test/histories/ must replay with the current
@@ -26,7 +26,11 @@ describe('replay of recorded histories', () => {
   it.each(files)('%s replays without a determinism violation', async (file) => {
     const history = JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history as never),
+      // With the payload codec the workers run with: it passes the unencoded recorded payloads through.
+      Worker.runReplayHistory(
+        { workflowBundle: bundle, replayName: file, dataConverter: testDataConverter },
+        history as never,
+      ),
     ).resolves.toBeUndefined();
   });
 });

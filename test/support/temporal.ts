@@ -3,12 +3,23 @@ import { NativeConnection } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
+import type { DataConverter } from '@temporalio/common';
+import { loadConfig } from '../../src/config';
+import { projectDataConverter } from '../../src/security/data-converter';
 import { bundleWorkflows } from '../../src/workers/worker-set';
+
+/**
+ * The tests' data converter: the project's codec with the default (development) keyring, exactly as
+ * `npm start` runs; every test client and worker uses it.
+ */
+export const testDataConverter: DataConverter = projectDataConverter(loadConfig({}).payloadKeyring);
 
 export interface TemporalTestContext {
   client: Client;
   nativeConnection: NativeConnection;
   namespace: string;
+  /** Pass to every worker the test creates (`createWorkerSet({ dataConverter })`). */
+  dataConverter: DataConverter;
   close(): Promise<void>;
 }
 
@@ -18,11 +29,12 @@ export async function connectTemporal(): Promise<TemporalTestContext> {
   const namespace = inject('temporalNamespace');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter: testDataConverter });
   return {
     client,
     nativeConnection,
     namespace,
+    dataConverter: testDataConverter,
     close: async () => {
       await connection.close();
       await nativeConnection.close();

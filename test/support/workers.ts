@@ -27,6 +27,7 @@ export async function startWorkers(
 ): Promise<RunningWorkers> {
   const set = await createWorkerSet({
     connection: t.nativeConnection,
+    dataConverter: t.dataConverter,
     namespace: t.namespace,
     taskQueuePrefix: options.prefix,
     activities: options.activities,
