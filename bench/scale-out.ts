@@ -32,6 +32,8 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SIMULATOR_PORT_ENV } from '../src/simulators/index';
+import { loadConfig } from '../src/config';
+import { projectDataConverter } from '../src/security/data-converter';
 
 const root = resolve(__dirname, '..');
 const clusterDir = process.env.CLUSTER_DIR ?? join(root, '.data/cluster');
@@ -514,7 +516,9 @@ async function main(): Promise<void> {
       `${customers} customers per batch, ${latencyMs} ms per external call`,
   );
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  // The workers encrypt payloads with the configured keyring; so does this client.
+  const dataConverter = projectDataConverter(loadConfig(process.env).payloadKeyring);
+  const client = new Client({ connection, namespace, dataConverter });
   const sims = await startSimulators(latencyMs);
   const results: Measured[] = [];
   let chaosResult: ChaosResult | undefined;

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerSchema } from '../../src/domain/customer';
 import { buildActivities } from '../../src/workers/dependencies';
+import { failureConverterPath } from '../../src/security/data-converter';
 import { createWorkerSet } from '../../src/workers/worker-set';
 import type { WorkerSet } from '../../src/workers/worker-set';
 import type { customerCreation } from '../../src/workflows/customer-creation';
@@ -37,6 +38,7 @@ describe('versioned deployments', () => {
     env = await startIntegrationEnvironment(t);
     v2Bundle = await bundleWorkflowCode({
       workflowsPath: resolve(__dirname, '../support/workflows-v2.ts'),
+      failureConverterPath,
       logger: {
         log: () => undefined,
         trace: () => undefined,
@@ -69,6 +71,7 @@ describe('versioned deployments', () => {
           connection: t.nativeConnection,
           namespace: t.namespace,
           taskQueuePrefix: prefix,
+          dataConverter: t.dataConverter,
           activities: buildActivities(env.config, { temporalClient: t.client }),
           workflowBundle: bundle,
           deployment: { deploymentName, buildId },
