@@ -5,9 +5,11 @@
  */
 export const serviceWorkflowTypes: readonly string[] = [
   'accountSync',
+  'batchSync',
   'connectivityCheck',
   'customerCreation',
   'inventorySync',
   'notificationDelivery',
   'orderSync',
+  'syncState',
 ];
