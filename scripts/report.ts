@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../src/config';
 import { buildReport, reportMarkdown, reportQuery } from '../src/report/report';
+import { projectDataConverter } from '../src/security/data-converter';
 
 /**
  * `npm run report -- [--window 24h | --from <iso> --to <iso>] [--format markdown|json] [--max-runs N]`:
@@ -28,7 +29,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const connection = await Connection.connect(config.temporal.connectionOptions);
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: projectDataConverter(config.payloadKeyring),
+    });
     const report = await buildReport(client, config, parsed.data);
     process.stdout.write(
       parsed.data.format === 'markdown' ? reportMarkdown(report) : `${JSON.stringify(report, null, 2)}\n`,

@@ -7,6 +7,7 @@ import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues
 import { PubSubClient } from './pubsub-client';
 import { ChannelSubscriber } from './subscriber';
 import type { CdcLogger } from './subscriber';
+import { projectDataConverter } from '../security/data-converter';
 
 /**
  * `npm run cdc`: the Salesforce Change Data Capture subscriber, a process of its own beside the workers
@@ -82,7 +83,11 @@ export function createCdcSubscribers(config: Config, temporal: Client, overrides
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
   const connection = await Connection.connect(config.temporal.connectionOptions);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: projectDataConverter(config.payloadKeyring),
+  });
   const cdc = createCdcSubscribers(config, client);
   cdc.start();
   log.info('cdc subscriber started', {

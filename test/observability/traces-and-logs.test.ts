@@ -61,7 +61,12 @@ describe('traces and logs of a customer flow', () => {
       workflowBundle: await bundleWorkflows(plugins),
     });
     logs = captureLogs('debug');
-    const client = new Client({ connection: t.client.connection, namespace: t.namespace, plugins });
+    const client = new Client({
+      connection: t.client.connection,
+      namespace: t.namespace,
+      plugins,
+      dataConverter: t.dataConverter,
+    });
     api = await startApi(client, {
       taskQueuePrefix: prefix,
       notificationRetry: { initialInterval: '100ms', maximumAttempts: 2 },
@@ -143,7 +148,11 @@ describe('traces and logs of a customer flow', () => {
     const before = spans().length;
     const history = await t.client.workflow.getHandle(workflowId, runId).fetchHistory();
     await Worker.runReplayHistory(
-      { workflowBundle: await bundleWorkflows([tracing.plugin]), plugins: [tracing.plugin] },
+      {
+        workflowBundle: await bundleWorkflows([tracing.plugin]),
+        plugins: [tracing.plugin],
+        dataConverter: t.dataConverter,
+      },
       history,
       workflowId,
     );
