@@ -104,7 +104,12 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
         return s.handedOver >= 1 ? s : undefined;
       });
       expect(state.replayId).toBeTruthy();
-      const entity = await accountState(id);
+      // The SAP number reaches Salesforce from inside the entity workflow's last activity; the outcome is
+      // recorded in the workflow task after it, so wait for that task rather than read too early.
+      const entity = await waitFor('the entity workflow to record the outcome', async () => {
+        const e = await accountState(id);
+        return e.recent.length > 0 ? e : undefined;
+      });
       expect(entity.recent.map((r) => r.outcome)).toEqual(['applied']);
       expect(entity.recent[0]!.eventId).toMatch(/^sfcdc:[0-9a-f-]{36}:\d+$/);
     } finally {
