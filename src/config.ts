@@ -17,6 +17,8 @@ import type { PayloadKeyring } from './security/payload-codec';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** Activities per second on a system's task queue across all workers; 0 switches the limit off. */
+const rateLimit = z.coerce.number().int().min(0);
 const url = z.url({ protocol: /^https?$/ });
 const whsecSecret = z
   .string()
@@ -126,7 +128,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('integration-coordinator'),
-  SALESFORCE_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+  SALESFORCE_RATE_LIMIT_PER_SECOND: rateLimit.default(20),
   /** The Pub/Sub API (gRPC over TLS) the CDC subscriber reads change events from. */
   SALESFORCE_PUBSUB_ENDPOINT: z
     .string()
@@ -160,7 +162,7 @@ export const envSchema = z.object({
     .string()
     .regex(/^\d{1,10}$/)
     .default('0000100000'),
-  SAP_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+  SAP_RATE_LIMIT_PER_SECOND: rateLimit.default(10),
 
   WEBHOOK_SUBSCRIBERS: jsonOf('a JSON array', z.array(webhookSubscriber)).default([
     {
@@ -170,7 +172,7 @@ export const envSchema = z.object({
     },
   ]),
   WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
-  WEBHOOK_RATE_LIMIT_PER_SECOND: positiveInt.default(50),
+  WEBHOOK_RATE_LIMIT_PER_SECOND: rateLimit.default(50),
   ALERT_WEBHOOK_URL: url.optional(),
 
   /** Secrets the sources sign their webhooks with (Standard Webhooks), one per source. */
@@ -197,7 +199,7 @@ export const envSchema = z.object({
   /** A Stripe secret key (`sk_live_...` / `sk_test_...`); the default is the simulator's. */
   BILLING_SECRET_KEY: z.string().min(1).default('sk_test_devBillingLocalOnly0123456789'),
   BILLING_TIMEOUT_MS: positiveInt.default(20_000),
-  BILLING_RATE_LIMIT_PER_SECOND: positiveInt.default(20),
+  BILLING_RATE_LIMIT_PER_SECOND: rateLimit.default(20),
 
   /** The scheduled batch syncs, a JSON array (docs/flows/batch-sync.md). */
   BATCH_SYNCS: jsonOf(

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { loadConfigOrExit } from '../config';
 import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
 import { allSearchAttributes } from '../workflows/shared/search-attributes';
+import { devServerArgs, devServerTuningArgs } from './dev-server';
 import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
 import type { ManagedProcess } from './processes';
 import { resolveTemporalExecutable } from './temporal-binary';
@@ -95,20 +96,13 @@ async function main(): Promise<void> {
   const dbFile = resolve(root, config.TEMPORAL_DEV_DB_FILE);
   mkdirSync(dirname(dbFile), { recursive: true });
   if (executable.type === 'existing-path') {
-    const temporalArgs = [
-      'server',
-      'start-dev',
-      '--ip',
+    const temporalArgs = devServerArgs({
       host,
-      '--port',
-      String(config.TEMPORAL_DEV_PORT),
-      '--db-filename',
+      port: config.TEMPORAL_DEV_PORT,
       dbFile,
-      '--log-level',
-      'warn',
-      ...(config.TEMPORAL_DEV_HEADLESS ? ['--headless'] : ['--ui-port', String(config.TEMPORAL_DEV_UI_PORT)]),
-      ...allSearchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
-    ];
+      uiPort: config.TEMPORAL_DEV_HEADLESS ? undefined : config.TEMPORAL_DEV_UI_PORT,
+      searchAttributes: allSearchAttributes,
+    });
     const temporal = startProcess('temporal', executable.path, temporalArgs, env);
     children.push(temporal);
     watch(temporal);
@@ -124,6 +118,7 @@ async function main(): Promise<void> {
           ip: host,
           port: config.TEMPORAL_DEV_PORT,
           dbFilename: dbFile,
+          extraArgs: devServerTuningArgs(true),
           ui: !config.TEMPORAL_DEV_HEADLESS,
           uiPort: config.TEMPORAL_DEV_UI_PORT,
           searchAttributes: [...allSearchAttributes],

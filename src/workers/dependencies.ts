@@ -106,11 +106,14 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
   };
 }
 
+/** Each system's rate limit on its task queue (server-enforced across all workers); 0 means none. */
 export function queueTuning(config: Config): Partial<Record<SystemQueue, QueueTuning>> {
+  const limit = (perSecond: number): QueueTuning =>
+    perSecond > 0 ? { maxTaskQueueActivitiesPerSecond: perSecond } : {};
   return {
-    salesforce: { maxTaskQueueActivitiesPerSecond: config.SALESFORCE_RATE_LIMIT_PER_SECOND },
-    sap: { maxTaskQueueActivitiesPerSecond: config.SAP_RATE_LIMIT_PER_SECOND },
-    webhooks: { maxTaskQueueActivitiesPerSecond: config.WEBHOOK_RATE_LIMIT_PER_SECOND },
-    billing: { maxTaskQueueActivitiesPerSecond: config.BILLING_RATE_LIMIT_PER_SECOND },
+    salesforce: limit(config.SALESFORCE_RATE_LIMIT_PER_SECOND),
+    sap: limit(config.SAP_RATE_LIMIT_PER_SECOND),
+    webhooks: limit(config.WEBHOOK_RATE_LIMIT_PER_SECOND),
+    billing: limit(config.BILLING_RATE_LIMIT_PER_SECOND),
   };
 }

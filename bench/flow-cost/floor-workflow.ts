@@ -1,0 +1,21 @@
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+
+/**
+ * The engine floor: the customer flow's shape with activities that do nothing. `shape` lists the
+ * steps in order, `a` for an activity on the workflow's own task queue (dispatched eagerly where the
+ * server allows it) and `l` for a local activity. No search attributes, no saga, no payloads beyond
+ * the ids: what Temporal itself costs for that many durable steps.
+ */
+export async function engineFloor(input: { shape: string }): Promise<number> {
+  const remote = proxyActivities<{ noop(): Promise<void> }>({
+    startToCloseTimeout: '30s',
+    taskQueue: workflowInfo().taskQueue,
+  });
+  const local = proxyLocalActivities<{ noop(): Promise<void> }>({ startToCloseTimeout: '5s' });
+  let steps = 0;
+  for (const kind of input.shape) {
+    await (kind === 'l' ? local.noop() : remote.noop());
+    steps++;
+  }
+  return steps;
+}
