@@ -30,7 +30,7 @@ import {
   customerCreationWorkflowId,
   customerCreationWorkflowType,
 } from '../src/workflows/customer-creation.messages';
-import { allSearchAttributes } from '../src/workflows/search-attributes';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 import type { Arrival, RunRequest, Target } from './load-generator';
 import { renderLatencyPlot } from './flow-cost/plot';
 import type { PlotSeries } from './flow-cost/plot';
@@ -61,10 +61,12 @@ interface Options {
 }
 
 /**
- * The project's customer flow as shipped: activities (`a`) and local activities (`l`) in order. The
- * floor workflow runs this shape with activities that do nothing.
+ * The project's customer flow with rate limits off: activities (`a`) and local activities (`l`) in
+ * order (Salesforce lookup, upsert, SAP lookup, create, write-back, subscriber list, webhook). The floor
+ * workflow runs this shape with activities that do nothing. With limits on, the lookups are activities
+ * on their systems' queues (`aaaaala`).
  */
-const PROJECT_SHAPE = 'aaaaala';
+const PROJECT_SHAPE = 'lalaala';
 
 const USAGE = `usage: npx tsx bench/flow-cost.ts [options]
 

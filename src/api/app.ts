@@ -19,6 +19,7 @@ import type { WebhookSettings } from './routes/webhooks';
 import { registerSyncRoutes } from './syncs';
 import type { ConfiguredSync } from '../schedules/specs';
 import type { NotificationRetry } from '../workflows/customer-creation.messages';
+import type { ActivityRoutes } from '../workflows/shared/task-queues';
 
 export interface ApiSettings {
   apiToken: string;
@@ -31,6 +32,8 @@ export interface ApiSettings {
   connectivityTargets: ConnectivityTarget[];
   /** Connectivity checks the whole API starts per window, whoever asks (default 6 per minute). */
   connectivityCheckLimit?: { max: number; windowMs: number };
+  /** Per system, its own rate-limited queue or the workflow's queue (`activityRoutes(config)`). */
+  activityRoutes?: ActivityRoutes;
   /** Override of the customer.created delivery retry budget (tests, demos); default: the workflow's. */
   notificationRetry?: NotificationRetry;
   /** The scheduled batch syncs (`/v1/syncs`); none when absent. */
@@ -117,6 +120,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       workflowQueue,
       temporalUiUrl: settings.temporalUiUrl,
       notificationRetry: settings.notificationRetry,
+      activityRoutes: settings.activityRoutes,
     });
   });
 

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '../config';
 import { createLogger } from '../observability/logging';
 import { startTracing } from '../observability/tracing';
 import { projectDataConverter } from '../security/data-converter';
+import { activityRoutes } from '../workers/routes';
 import { createApp } from './app';
 import { configuredSyncs } from '../schedules/specs';
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
       reportConfig: config,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       syncs: configuredSyncs(config),
+      activityRoutes: activityRoutes(config),
       connectivityTargets: [
         { system: 'salesforce', url: `${config.SALESFORCE_LOGIN_URL}/services/data/` },
         { system: 'sap', url: config.SAP_ENDPOINT },

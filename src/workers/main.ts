@@ -10,6 +10,7 @@ import { assertNamespaceExists, NamespaceMissingError } from './namespace-check'
 import { createWorkerSet } from './worker-set';
 import { applySyncSchedules } from '../schedules/apply';
 import { configuredSyncs } from '../schedules/specs';
+import { systemQueues } from '../workflows/shared/task-queues';
 
 /** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
 async function main(): Promise<void> {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     dataConverter,
     activities,
     tuning: queueTuning(config),
+    workflowQueueSystems: systemQueues,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
     ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID
       ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }

@@ -52,6 +52,12 @@ export interface WorkerSetOptions {
   workflowTuning?: { maxConcurrentWorkflowTaskExecutions?: number; maxCachedWorkflows?: number };
   /** Worker identity shown in the Web UI per activity attempt (default: pid@host). */
   identity?: string;
+  /**
+   * Systems whose activities the workflow worker also hosts on the workflow queue, for runs that route
+   * them there (`ActivityRoutes`: eager dispatch, lookups as local activities). The worker process
+   * passes every system, so a run's routes always find their activities.
+   */
+  workflowQueueSystems?: readonly SystemQueue[];
   /** Host workflows too (default true); a deployment can run activity-only workers for one system. */
   runWorkflows?: boolean;
   /**
@@ -133,7 +139,7 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
         taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
         workflowBundle:
           options.workflowBundle ?? (await bundleWorkflows(options.plugins, options.instrumentation ?? true)),
-        ...(options.activities.local ? { activities: options.activities.local } : {}),
+        ...workflowQueueActivities(options),
         ...definedOnly(options.workflowTuning ?? {}),
         ...common,
       }),
@@ -163,6 +169,15 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     },
   };
+}
+
+/** What the workflow worker hosts as activities: the local-only lookups and the routed systems'. */
+function workflowQueueActivities(options: WorkerSetOptions): { activities?: object } {
+  const hosted = [
+    options.activities.local,
+    ...(options.workflowQueueSystems ?? []).map((system) => options.activities[system]),
+  ].filter((a): a is object => a !== undefined);
+  return hosted.length ? { activities: Object.assign({}, ...hosted) as object } : {};
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

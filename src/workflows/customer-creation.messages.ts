@@ -1,6 +1,7 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Customer } from '../domain/customer';
 import { BusinessKey, IntegrationFlow } from './shared/search-attributes';
+import type { ActivityRoutes } from './shared/task-queues';
 import type { DeliveryOutcome, NotificationRetry } from './notification-delivery.messages';
 
 export type { DeliveryOutcome, NotificationRetry } from './notification-delivery.messages';
@@ -17,6 +18,12 @@ export interface CustomerCreationInput {
   notificationRetry?: NotificationRetry;
   /** Base URL of the Temporal Web UI, for links in alerts. */
   temporalUiUrl?: string;
+  /**
+   * Per system, whether its activities go through its own (rate-limited) task queue or run on the
+   * workflow's queue; set by the API from the same configuration as the worker's rate limits. Absent
+   * (runs started elsewhere, or before routes existed): every system on its own queue.
+   */
+  routes?: ActivityRoutes;
 }
 
 export interface NotificationOutcome {

@@ -11,6 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BillingLocalActivities } from '../activities/billing/activities';
+import type { SalesforceActivities } from '../activities/salesforce/activities';
+import type { SapActivities } from '../activities/sap/activities';
 import {
   customerSchema,
   toCustomerCreatedEvent,
@@ -18,6 +20,7 @@ import {
   toSapCustomerMatch,
 } from '../domain/customer';
 import { toBillingCustomer } from '../domain/billing';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { ErrorType } from '../domain/error-types';
 import { temporalRunUrl } from '../lib/links';
 import { countCompensation } from '../observability/workflow-metrics';
@@ -34,7 +37,9 @@ import {
   billingActivityOptions,
   compensationRetry,
   salesforceActivityOptions,
+  salesforceLookupOptions,
   sapActivityOptions,
+  sapLookupOptions,
 } from './shared/policies';
 import { alertQuietly } from './shared/alerts';
 import { activitiesOf } from './shared/proxies';
@@ -59,20 +64,64 @@ import { activityQueueFor } from './shared/task-queues';
  */
 export async function customerCreation(input: CustomerCreationInput): Promise<CustomerCreationResult> {
   const info = workflowInfo();
-  const sf = activitiesOf('salesforce', salesforceActivityOptions);
-  const sap = activitiesOf('sap', sapActivityOptions);
-  const sfUndo = activitiesOf('salesforce', { ...salesforceActivityOptions, retry: compensationRetry });
-  const sapUndo = activitiesOf('sap', { ...sapActivityOptions, retry: compensationRetry });
-  const ops = activitiesOf('ops', alertActivityOptions);
-  const billing = activitiesOf('billing', billingActivityOptions);
-  const billingUndo = activitiesOf('billing', { ...billingActivityOptions, retry: compensationRetry });
-  const billingConfig = proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' });
+  const routes = input.routes ?? {};
+  const onWorkflowQueue = (system: keyof typeof routes) => routes[system] === 'workflow-queue';
+  // Search-attribute changes are collected and sent as one upsert just before the workflow waits
+  // (the next activity, or the end): one upsert command per workflow task instead of one per change.
+  // Runs started with `routes` (the API sets them) were always run this way, so their input decides and
+  // they pay for no patch marker; other runs decide by patch, so histories recorded before keep
+  // replaying their per-change upserts.
+  const batchUpserts = input.routes !== undefined || patched('customer-creation-one-upsert-per-task');
+  const pendingAttributes = new Map<string, SearchAttributeUpdatePair>();
+  const setAttribute = (pair: SearchAttributeUpdatePair) => {
+    if (!batchUpserts) return upsertSearchAttributes([pair]);
+    pendingAttributes.set(pair.key.name, pair);
+  };
+  const flushAttributes = () => {
+    if (pendingAttributes.size === 0) return;
+    upsertSearchAttributes([...pendingAttributes.values()]);
+    pendingAttributes.clear();
+  };
+  /** Activity proxies that send the collected search attributes before scheduling. */
+  const flushing = <T extends object>(proxy: T): T =>
+    new Proxy(proxy, {
+      get: (target, name) => {
+        const fn = Reflect.get(target, name) as (...args: unknown[]) => Promise<unknown>;
+        return (...args: unknown[]) => {
+          flushAttributes();
+          return fn(...args);
+        };
+      },
+    });
+  const undo = { retry: compensationRetry };
+  const sf = flushing(activitiesOf('salesforce', salesforceActivityOptions, routes.salesforce));
+  const sap = flushing(activitiesOf('sap', sapActivityOptions, routes.sap));
+  // Read-only lookups of a system without a binding rate limit run as local activities: no task, no
+  // queue, recorded as one marker in the workflow task that needed them.
+  const sfLookup = onWorkflowQueue('salesforce')
+    ? flushing(
+        proxyLocalActivities<Pick<SalesforceActivities, 'findAccountByReference'>>(salesforceLookupOptions),
+      )
+    : sf;
+  const sapLookup = onWorkflowQueue('sap')
+    ? flushing(proxyLocalActivities<Pick<SapActivities, 'findCustomer'>>(sapLookupOptions))
+    : sap;
+  const sfUndo = flushing(
+    activitiesOf('salesforce', { ...salesforceActivityOptions, ...undo }, routes.salesforce),
+  );
+  const sapUndo = flushing(activitiesOf('sap', { ...sapActivityOptions, ...undo }, routes.sap));
+  const ops = flushing(activitiesOf('ops', alertActivityOptions));
+  const billing = flushing(activitiesOf('billing', billingActivityOptions, routes.billing));
+  const billingUndo = flushing(
+    activitiesOf('billing', { ...billingActivityOptions, ...undo }, routes.billing),
+  );
+  const billingConfig = flushing(proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' }));
 
   let step: CustomerCreationStep = 'validating';
   setHandler(getStepQuery, () => step);
   const enter = (next: CustomerCreationStep) => {
     step = next;
-    upsertSearchAttributes([{ key: IntegrationStep, value: next }]);
+    setAttribute({ key: IntegrationStep, value: next });
   };
   const webUiUrl = input.temporalUiUrl
     ? temporalRunUrl(input.temporalUiUrl, info.namespace, info.workflowId, info.runId)
@@ -114,7 +163,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
   try {
     enter('salesforce-account');
     failedStep = step;
-    const existingAccount = await sf.findAccountByReference({ reference });
+    const existingAccount = await sfLookup.findAccountByReference({ reference });
     if (!existingAccount) {
       undos.unshift({
         name: 'delete the Salesforce Account',
@@ -130,7 +179,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
       undos.shift();
       salesforceAccountCreated = false;
     }
-    upsertSearchAttributes([{ key: SalesforceId, value: salesforceId }]);
+    setAttribute({ key: SalesforceId, value: salesforceId });
 
     enter('sap-customer');
     failedStep = step;
@@ -138,7 +187,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
       // A previous integration already linked this Account to an SAP customer.
       sapCustomerNumber = existingAccount.sapCustomerNumber;
     } else {
-      const existingCustomer = await sap.findCustomer({ match });
+      const existingCustomer = await sapLookup.findCustomer({ match });
       if (existingCustomer.customerNumber) {
         sapCustomerNumber = existingCustomer.customerNumber;
       } else {
@@ -152,11 +201,14 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
         sapCustomerCreated = true;
       }
     }
-    upsertSearchAttributes([{ key: SapCustomerNumber, value: sapCustomerNumber }]);
+    setAttribute({ key: SapCustomerNumber, value: sapCustomerNumber });
 
     // Billing joined the saga later: runs recorded before it carry no patch marker and replay without
     // it. Whether this deployment bills is worker configuration, read once and kept in history.
-    if (patched('billing-customer-step') && (await billingConfig.billingConfigured({})).configured) {
+    if (
+      (input.routes !== undefined || patched('billing-customer-step')) &&
+      (await billingConfig.billingConfigured({})).configured
+    ) {
       enter('billing-customer');
       failedStep = step;
       const existingBilling = await billing.findBillingCustomer({ reference });
@@ -208,6 +260,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
       );
     });
     enter(cancelled ? 'cancelled' : 'failed');
+    flushAttributes();
     if (cancelled) throw err;
     throw ApplicationFailure.create({
       type: cause.type,
@@ -247,14 +300,17 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
         'Cancelled',
       ),
     );
+    flushAttributes();
     throw err;
   };
   let deliveries: Awaited<ReturnType<typeof publishEvent>>;
   try {
+    flushAttributes();
     deliveries = await publishEvent(
-      activityQueueFor(info.taskQueue, 'webhooks'),
+      onWorkflowQueue('webhooks') ? info.taskQueue : activityQueueFor(info.taskQueue, 'webhooks'),
       { sourceKey: info.workflowId, type: event.type, data: event.data, occurredAt },
       input.notificationRetry,
+      { localLookup: input.routes !== undefined },
     );
   } catch (err) {
     if (isCancellation(err)) return cancelledDuringNotification(err);
@@ -282,6 +338,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     );
   }
   enter('completed');
+  flushAttributes();
   return {
     salesforceId,
     sapCustomerNumber,

@@ -1,5 +1,6 @@
 import type { WorkerActivities, WorkerSet, WorkerSetOptions } from '../../src/workers/worker-set';
 import { createWorkerSet } from '../../src/workers/worker-set';
+import { systemQueues } from '../../src/workflows/shared/task-queues';
 import type { TemporalTestContext } from './temporal';
 import { workflowBundle } from './temporal';
 
@@ -34,6 +35,8 @@ export async function startWorkers(
     workflowBundle: options.workflowBundle ?? (await workflowBundle()),
     identity: options.identity,
     plugins: options.plugins,
+    // Hosts every system's activities on the workflow queue too, for runs routed there (rate limit 0).
+    workflowQueueSystems: systemQueues,
   });
   const running = set.run();
   return {

@@ -107,6 +107,62 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     });
   });
 
+  it('routed to the workflow queue: lookups run as local activities, the rest on the workflow queue, one search-attribute upsert per workflow task, same outcome', async () => {
+    const prefix = uniquePrefix('routed');
+    const workers = await env.startWorkers(prefix);
+    try {
+      const customer = customerFor('routed');
+      const handle = await run(prefix, customer, {
+        routes: { salesforce: 'workflow-queue', sap: 'workflow-queue', webhooks: 'workflow-queue' },
+      });
+      const result = await handle.result();
+      expect(result).toMatchObject({
+        salesforceAccountCreated: true,
+        sapCustomerCreated: true,
+        notification: { status: 'delivered' },
+      });
+      expect(accountsFor(customer.reference)).toHaveLength(1);
+      expect(env.salesforce.records('Account').find((a) => a.Id === result.salesforceId)).toMatchObject({
+        SAP_Customer_Number__c: result.sapCustomerNumber,
+      });
+      expect(sapCustomersNamed(customer.company!)).toHaveLength(1);
+
+      const events = (await handle.fetchHistory()).events!;
+      const scheduled = events
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .filter((a) => a !== undefined && a !== null);
+      expect(scheduled.map((a) => a.activityType?.name)).toEqual([
+        'upsertAccount',
+        'createCustomer',
+        'setAccountSapCustomerNumber',
+        'deliverWebhook',
+      ]);
+      const workflowQueue = taskQueueName(prefix, coordinatorQueue);
+      for (const a of scheduled) expect(a.taskQueue?.name).toBe(workflowQueue);
+      // The lookups (and the subscriber list) are local activities: markers, no activity tasks.
+      const markers = events.filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
+      );
+      expect(markers).toHaveLength(3);
+      // At most one search-attribute upsert between two workflow-task completions.
+      let upsertsInTask = 0;
+      for (const e of events) {
+        if (e.upsertWorkflowSearchAttributesEventAttributes) upsertsInTask++;
+        if (e.workflowTaskCompletedEventAttributes) upsertsInTask = 0;
+        expect(upsertsInTask).toBeLessThanOrEqual(1);
+      }
+      const query = `BusinessKey = '${customer.reference}' AND IntegrationStep = 'completed' AND SalesforceId = '${result.salesforceId}' AND SapCustomerNumber = '${result.sapCustomerNumber}'`;
+      const found = await waitFor('the run in visibility', async () => {
+        const ids: string[] = [];
+        for await (const wf of t.client.workflow.list({ query })) ids.push(wf.workflowId);
+        return ids.length ? ids : undefined;
+      });
+      expect(found).toEqual([handle.workflowId]);
+    } finally {
+      await workers.stop();
+    }
+  });
+
   it('rides out SAP 500s, a Salesforce row lock, an expired session and a 429 with Retry-After, with no duplicates', async () => {
     const prefix = uniquePrefix('transient');
     await env.withWorkers(prefix, async () => {

@@ -10,6 +10,7 @@ import {
   customerCreationWorkflowType,
 } from '../../workflows/customer-creation.messages';
 import type { NotificationRetry } from '../../workflows/customer-creation.messages';
+import type { ActivityRoutes } from '../../workflows/shared/task-queues';
 import { IdempotencyKey } from '../../workflows/shared/search-attributes';
 import { HttpError, zodIssues } from '../errors';
 import { statusUrl } from '../run-view';
@@ -18,6 +19,7 @@ export interface CustomerRouteSettings {
   workflowQueue: string;
   temporalUiUrl: string;
   notificationRetry?: NotificationRetry;
+  activityRoutes?: ActivityRoutes;
 }
 
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,255}$/;
@@ -77,7 +79,12 @@ export function registerCustomerRoutes(
         // A completed customer is never created twice; a failed or cancelled one may be resubmitted.
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         args: [
-          { customer, temporalUiUrl: settings.temporalUiUrl, notificationRetry: settings.notificationRetry },
+          {
+            customer,
+            temporalUiUrl: settings.temporalUiUrl,
+            notificationRetry: settings.notificationRetry,
+            ...(settings.activityRoutes ? { routes: settings.activityRoutes } : {}),
+          },
         ],
       });
       return reply.code(202).send({

@@ -1,5 +1,5 @@
 import { ActivityCancellationType } from '@temporalio/common';
-import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/common';
 import { nonRetryableErrorTypes } from '../../domain/error-types';
 
 /**
@@ -51,6 +51,19 @@ export const billingActivityOptions: ActivityOptions = {
     maximumAttempts: 8,
     nonRetryableErrorTypes: nonRetryable,
   },
+};
+
+/** Read-only lookups run as local activities (systems without a binding rate limit): same budget. */
+export const salesforceLookupOptions: LocalActivityOptions = {
+  ...waitForRunningActivity,
+  startToCloseTimeout: '30s',
+  retry: salesforceActivityOptions.retry,
+};
+
+export const sapLookupOptions: LocalActivityOptions = {
+  ...waitForRunningActivity,
+  startToCloseTimeout: '90s',
+  retry: sapActivityOptions.retry,
 };
 
 /** Compensations must eventually run: more attempts, slower cap. */

@@ -7,6 +7,7 @@ import type { SalesforceActivities } from '../../activities/salesforce/activitie
 import type { SapActivities, SapOrderActivities } from '../../activities/sap/activities';
 import type { WebhookActivities } from '../../activities/webhooks/activities';
 import { activityQueueFor } from './task-queues';
+import type { ActivityRoute } from './task-queues';
 
 /** What each activity queue hosts, as the workflows see it (types only: the sandbox loads no client). */
 export interface ActivitiesByQueue {
@@ -18,12 +19,18 @@ export interface ActivitiesByQueue {
 }
 
 /**
- * The activities of one system, on that system's queue beside the running workflow's own queue (same
- * prefix), with the given policy. The one way a workflow reaches a system.
+ * The activities of one system, with the given policy: on that system's queue beside the running
+ * workflow's own queue (same prefix), or, routed `workflow-queue` (a system whose rate limit is off), on
+ * the workflow's own queue with eager dispatch. The one way a workflow reaches a system.
  */
-export function activitiesOf<Q extends keyof ActivitiesByQueue>(system: Q, options: ActivityOptions) {
+export function activitiesOf<Q extends keyof ActivitiesByQueue>(
+  system: Q,
+  options: ActivityOptions,
+  route: ActivityRoute = 'own-queue',
+) {
+  const own = workflowInfo().taskQueue;
   return proxyActivities<ActivitiesByQueue[Q]>({
     ...options,
-    taskQueue: activityQueueFor(workflowInfo().taskQueue, system),
+    taskQueue: route === 'workflow-queue' ? own : activityQueueFor(own, system),
   });
 }

@@ -20,13 +20,14 @@ export async function publishEvent(
   taskQueue: string,
   input: PublishInput,
   retry: NotificationRetry = {},
+  options: { localLookup?: boolean } = {},
 ): Promise<DeliveryOutcome[]> {
   const hooks = proxyActivities<WebhookActivities>({
     ...webhookActivityOptions,
     taskQueue,
     retry: { ...webhookActivityOptions.retry, ...retry },
   });
-  const subscribers = input.subscribers ?? (await listSubscribers(hooks, input.type));
+  const subscribers = input.subscribers ?? (await listSubscribers(hooks, input.type, options.localLookup));
   const outcomes = await Promise.allSettled(
     subscribers.map((subscriber) =>
       hooks.deliverWebhook({
@@ -57,13 +58,15 @@ export async function publishEvent(
  * Which subscribers take this event type is worker configuration, read by a *local* activity on the
  * workflow worker: recorded in history like any activity, but without a round trip through another task
  * queue. Runs recorded before this change looked it up with a regular activity on the webhooks queue;
- * the patch keeps them replaying that way.
+ * the patch keeps them replaying that way. A caller whose runs were always this way (`localLookup`, decided
+ * from the run's input) skips the patch and the marker and search-attribute upsert it records.
  */
 async function listSubscribers(
   hooks: Pick<WebhookActivities, 'listSubscribers'>,
   type: string,
+  localLookup = false,
 ): Promise<string[]> {
-  if (patched('subscribers-from-local-activity')) {
+  if (localLookup || patched('subscribers-from-local-activity')) {
     const local = proxyLocalActivities<Pick<WebhookActivities, 'listSubscribers'>>({
       startToCloseTimeout: '5s',
     });

@@ -18,3 +18,14 @@ export function activityQueueFor(workflowTaskQueue: string, system: SystemQueue)
   const prefix = dot === -1 ? workflowTaskQueue : workflowTaskQueue.slice(0, dot);
   return taskQueueName(prefix, system);
 }
+
+/**
+ * Where a run sends a system's activities. `own-queue` (the default): the system's task queue, where
+ * the server enforces the system's rate limit across all workers. `workflow-queue`: the workflow's own
+ * queue, for a system without a binding rate limit: the server hands each activity to the worker in the
+ * answer to the workflow task that scheduled it (eager dispatch), and read-only lookups run as local
+ * activities inside the workflow task. Neither passes through the system's queue, so neither is rate
+ * limited: only systems whose limit is switched off are routed there (see activityRoutes()).
+ */
+export type ActivityRoute = 'own-queue' | 'workflow-queue';
+export type ActivityRoutes = Partial<Record<'salesforce' | 'sap' | 'webhooks' | 'billing', ActivityRoute>>;
