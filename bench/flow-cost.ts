@@ -62,11 +62,11 @@ interface Options {
 
 /**
  * The project's customer flow with rate limits off: activities (`a`) and local activities (`l`) in
- * order (Salesforce lookup, upsert, SAP lookup, create, write-back, subscriber list, webhook). The floor
- * workflow runs this shape with activities that do nothing. With limits on, the lookups are activities
- * on their systems' queues (`aaaaala`).
+ * order (Salesforce lookup, upsert, SAP lookup, create, billing switch, write-back, subscriber list,
+ * webhook). The floor workflow runs this shape with activities that do nothing. With limits on, the
+ * lookups are activities on their systems' queues (`aaaalala`).
  */
-const PROJECT_SHAPE = 'lalaala';
+const PROJECT_SHAPE = 'lalalala';
 
 const USAGE = `usage: npx tsx bench/flow-cost.ts [options]
 
@@ -809,7 +809,7 @@ function markdown(
   );
   const procNames = ['temporal', 'worker', 'api', 'floor-worker', 'no-durability', 'simulators'];
   lines.push(
-    `| arm | rate limits | offered /s | done /s | done | p50 ms | p99 ms | ack p99 ms | CPU ms/flow | ${procNames.join(' | ')} | worker RSS MB |`,
+    `| arm | rate limits | offered /s | done /s | done | p50 ms | p99 ms | ack p99 ms | CPU ms/flow | ${procNames.join(' | ')} | RSS MB (worker / floor worker / service) |`,
     `| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ${procNames.map(() => '---:').join(' | ')} | ---: |`,
   );
   for (const r of report.results) {
@@ -835,7 +835,7 @@ function markdown(
     const f = get('floor');
     if (!ok(p)) continue;
     lines.push(
-      `| ${rate} | ${p!.cpuPerFlowTotal} | ${ok(n) ? n!.cpuPerFlowTotal : '—'} | ${ok(f) ? f!.cpuPerFlowTotal : '—'} | ${ok(n) ? `${r1(p!.cpuPerFlowTotal / n!.cpuPerFlowTotal)}×` : '—'} | ${ok(f) ? `${r1((p!.cpuPerFlowTotal / f!.cpuPerFlowTotal) * 100) / 100}×` : '—'} |`,
+      `| ${rate} | ${p!.cpuPerFlowTotal} | ${ok(n) ? n!.cpuPerFlowTotal : '—'} | ${ok(f) ? f!.cpuPerFlowTotal : '—'} | ${ok(n) ? `${r1(p!.cpuPerFlowTotal / n!.cpuPerFlowTotal)}×` : '—'} | ${ok(f) ? `${(p!.cpuPerFlowTotal / f!.cpuPerFlowTotal).toFixed(2)}×` : '—'} |`,
     );
   }
   if (Object.keys(report.singles).length) {

@@ -82,7 +82,10 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     upsertSearchAttributes([...pendingAttributes.values()]);
     pendingAttributes.clear();
   };
-  /** Activity proxies that send the collected search attributes before scheduling. */
+  /**
+   * Activity proxies that send the collected search attributes before scheduling. Local activities do
+   * not: they run inside the workflow task, whose one upsert goes out when the task completes.
+   */
   const flushing = <T extends object>(proxy: T): T =>
     new Proxy(proxy, {
       get: (target, name) => {
@@ -99,12 +102,10 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
   // Read-only lookups of a system without a binding rate limit run as local activities: no task, no
   // queue, recorded as one marker in the workflow task that needed them.
   const sfLookup = onWorkflowQueue('salesforce')
-    ? flushing(
-        proxyLocalActivities<Pick<SalesforceActivities, 'findAccountByReference'>>(salesforceLookupOptions),
-      )
+    ? proxyLocalActivities<Pick<SalesforceActivities, 'findAccountByReference'>>(salesforceLookupOptions)
     : sf;
   const sapLookup = onWorkflowQueue('sap')
-    ? flushing(proxyLocalActivities<Pick<SapActivities, 'findCustomer'>>(sapLookupOptions))
+    ? proxyLocalActivities<Pick<SapActivities, 'findCustomer'>>(sapLookupOptions)
     : sap;
   const sfUndo = flushing(
     activitiesOf('salesforce', { ...salesforceActivityOptions, ...undo }, routes.salesforce),
@@ -115,7 +116,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
   const billingUndo = flushing(
     activitiesOf('billing', { ...billingActivityOptions, ...undo }, routes.billing),
   );
-  const billingConfig = flushing(proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' }));
+  const billingConfig = proxyLocalActivities<BillingLocalActivities>({ startToCloseTimeout: '5s' });
 
   let step: CustomerCreationStep = 'validating';
   setHandler(getStepQuery, () => step);

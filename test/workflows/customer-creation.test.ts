@@ -51,6 +51,13 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       args: [{ customer, temporalUiUrl: 'http://127.0.0.1:8233', ...extra }],
     });
   }
+  /** The workflow ids visibility returns for `query`, once it returns any. */
+  const runsFound = (query: string) =>
+    waitFor('the run in visibility', async () => {
+      const ids: string[] = [];
+      for await (const wf of t.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.length ? ids : undefined;
+    });
   const accountsFor = (reference: string) =>
     env.salesforce.records('Account').filter((a) => a.Integration_Id__c === reference);
   const sapCustomersNamed = (name: string) => env.sap.customers().filter((c) => c.NAME1 === name);
@@ -98,12 +105,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
 
       // Operators find the run by business key and by either system's id.
       const query = `IntegrationFlow = 'customer-creation' AND BusinessKey = '${customer.reference}' AND SalesforceId = '${result.salesforceId}' AND SapCustomerNumber = '${result.sapCustomerNumber}'`;
-      const found = await waitFor('the run in visibility', async () => {
-        const ids: string[] = [];
-        for await (const wf of t.client.workflow.list({ query })) ids.push(wf.workflowId);
-        return ids.length ? ids : undefined;
-      });
-      expect(found).toEqual([handle.workflowId]);
+      expect(await runsFound(query)).toEqual([handle.workflowId]);
     });
   });
 
@@ -139,11 +141,11 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
       ]);
       const workflowQueue = taskQueueName(prefix, coordinatorQueue);
       for (const a of scheduled) expect(a.taskQueue?.name).toBe(workflowQueue);
-      // The lookups (and the subscriber list) are local activities: markers, no activity tasks.
+      // The lookups, the billing switch and the subscriber list are local activities: markers, no activity tasks.
       const markers = events.filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
-      expect(markers).toHaveLength(3);
+      expect(markers).toHaveLength(4);
       // At most one search-attribute upsert between two workflow-task completions.
       let upsertsInTask = 0;
       for (const e of events) {
@@ -152,12 +154,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
         expect(upsertsInTask).toBeLessThanOrEqual(1);
       }
       const query = `BusinessKey = '${customer.reference}' AND IntegrationStep = 'completed' AND SalesforceId = '${result.salesforceId}' AND SapCustomerNumber = '${result.sapCustomerNumber}'`;
-      const found = await waitFor('the run in visibility', async () => {
-        const ids: string[] = [];
-        for await (const wf of t.client.workflow.list({ query })) ids.push(wf.workflowId);
-        return ids.length ? ids : undefined;
-      });
-      expect(found).toEqual([handle.workflowId]);
+      expect(await runsFound(query)).toEqual([handle.workflowId]);
     } finally {
       await workers.stop();
     }
