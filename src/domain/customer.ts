@@ -28,7 +28,8 @@ const countryCode = z
   .string()
   .trim()
   .toUpperCase()
-  .regex(/^[A-Z]{2}$/, 'country must be an ISO 3166-1 alpha-2 code such as GB')
+  // abort: the region lookup below throws a RangeError on anything but two letters.
+  .regex(/^[A-Z]{2}$/, { message: 'country must be an ISO 3166-1 alpha-2 code such as GB', abort: true })
   .refine((c) => regionNames.of(c) !== c && !notCountries.has(c), 'country is not a known ISO 3166-1 code');
 
 /** Normalises a phone number to E.164 (`+442079460958`); national numbers without a country code are rejected. */

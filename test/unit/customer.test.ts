@@ -102,6 +102,16 @@ describe('customer schema', () => {
     expect(issues({ ...ada, address: { ...ada.address, country: 'EU' } })).toHaveProperty('address.country');
   });
 
+  it('reports a malformed country as a validation issue (the region lookup throws on such input)', () => {
+    // Intl.DisplayNames#of throws a RangeError for '' (Node 24) and for 'A' or '1X' (every Node):
+    // the lookup must only ever see two letters.
+    for (const country of ['', 'A', '1X', 'G B', 'GBR']) {
+      expect(issues({ ...ada, address: { ...ada.address, country } })).toEqual({
+        'address.country': 'country must be an ISO 3166-1 alpha-2 code such as GB',
+      });
+    }
+  });
+
   it('reports every missing required field', () => {
     expect(Object.keys(issues({})).sort()).toEqual([
       'address',
