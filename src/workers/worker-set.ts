@@ -6,6 +6,7 @@ import type { NativeConnection, WorkerPlugin, WorkflowBundleWithSourceMap } from
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import type { DataConverter } from '@temporalio/common';
 import { failureConverterPath } from '../security/data-converter';
+import { keepAliveInterceptor } from './keep-alive';
 import { coordinatorQueue, systemQueues, taskQueueName } from '../workflows/shared/task-queues';
 import type { SystemQueue } from '../workflows/shared/task-queues';
 
@@ -117,7 +118,9 @@ export async function createWorkerSet(options: WorkerSetOptions): Promise<Worker
   const workers: Worker[] = [];
   const common = {
     dataConverter: options.dataConverter,
-    interceptors: { activity: options.instrumentation === false ? [] : activityInterceptors },
+    interceptors: {
+      activity: [keepAliveInterceptor, ...(options.instrumentation === false ? [] : activityInterceptors)],
+    },
     ...(options.plugins?.length ? { plugins: options.plugins } : {}),
     ...(options.shutdownGraceTime === undefined ? {} : { shutdownGraceTime: options.shutdownGraceTime }),
     ...(options.identity === undefined ? {} : { identity: options.identity }),

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { heartbeat } from '../heartbeat';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Connection } from 'jsforce';
 import { HttpApi } from 'jsforce/lib/http-api';
@@ -204,7 +205,7 @@ export function createSalesforceBatchActivities({ client }: { client: Salesforce
           const info = await conn.request<{ state: string; numberRecordsProcessed?: number }>(
             `/jobs/query/${input.jobId}`,
           );
-          Context.current().heartbeat({ jobId: input.jobId, state: info.state });
+          heartbeat({ jobId: input.jobId, state: info.state });
           if (info.state === 'JobComplete')
             return { records: info.numberRecordsProcessed ?? 0, apiUsage: usageOf(conn) };
           if (info.state === 'Aborted' || info.state === 'Failed') {

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { heartbeat } from '../heartbeat';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountRecord, RecordOutcome, SapCustomerFields } from '../../domain/batch-sync';
 import {
@@ -82,9 +82,8 @@ function dateTimeParams(iso: string, which: 'LOW' | 'HIGH'): Record<string, stri
  * within the heartbeat timeout (not after the whole start-to-close timeout) and the page goes on.
  */
 async function heartbeating<T>(details: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  ctx.heartbeat(details);
-  const timer = setInterval(() => ctx.heartbeat(details), 2_000);
+  heartbeat(details);
+  const timer = setInterval(() => heartbeat(details), 2_000);
   try {
     return await work();
   } finally {

@@ -15,8 +15,17 @@ const nonRetryable = [...nonRetryableErrorTypes];
  */
 const waitForRunningActivity = { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED };
 
+/**
+ * How soon the server gives up on an attempt whose worker died (kill -9, a lost machine, a shutdown
+ * whose report never reached the server) and retries it elsewhere, instead of after the whole
+ * start-to-close timeout. The worker heartbeats for every activity that has one (src/workers/keep-alive.ts),
+ * so a slow but live call is never cut short by it.
+ */
+const deadWorkerDetection = { heartbeatTimeout: '15s' } as const;
+
 export const salesforceActivityOptions: ActivityOptions = {
   ...waitForRunningActivity,
+  ...deadWorkerDetection,
   startToCloseTimeout: '30s',
   retry: {
     initialInterval: '1s',
@@ -29,6 +38,7 @@ export const salesforceActivityOptions: ActivityOptions = {
 
 export const sapActivityOptions: ActivityOptions = {
   ...waitForRunningActivity,
+  ...deadWorkerDetection,
   // Long enough for BAPI + commit on a slow system (each SOAP call has its own 30 s client timeout).
   startToCloseTimeout: '90s',
   retry: {
@@ -42,6 +52,7 @@ export const sapActivityOptions: ActivityOptions = {
 
 export const billingActivityOptions: ActivityOptions = {
   ...waitForRunningActivity,
+  ...deadWorkerDetection,
   // A search and a create, each under the client's own timeout (BILLING_TIMEOUT_MS, 20 s by default).
   startToCloseTimeout: '60s',
   retry: {
@@ -111,6 +122,7 @@ export const syncRetry: RetryPolicy = {
 
 export const syncActivityOptions: ActivityOptions = {
   ...waitForRunningActivity,
+  ...deadWorkerDetection,
   startToCloseTimeout: '90s',
   scheduleToCloseTimeout: '24h',
   retry: syncRetry,
