@@ -11,6 +11,7 @@ import {
   getSyncProgressQuery,
   getSyncStateQuery,
   setCursorUpdate,
+  syncBackfillWorkflowId,
   syncScheduleId,
   syncStateWorkflowId,
 } from '../workflows/batch-sync.messages';
@@ -201,7 +202,7 @@ export function registerSyncRoutes(
     const body = backfillBody.safeParse(req.body ?? {});
     if (!body.success)
       throw new HttpError(400, 'invalid_request', 'the backfill range is invalid', zodIssues(body.error));
-    const workflowId = `sync-backfill:${name}:${body.data.from}..${body.data.to}`;
+    const workflowId = syncBackfillWorkflowId(name, body.data);
     const input: BatchSyncInput = { spec: sync.spec, mode: 'backfill', backfill: body.data };
     const handle = await client.workflow.start<typeof batchSync>('batchSync', {
       workflowId,

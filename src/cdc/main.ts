@@ -8,6 +8,8 @@ import { PubSubClient } from './pubsub-client';
 import { ChannelSubscriber } from './subscriber';
 import type { CdcLogger } from './subscriber';
 import { projectDataConverter } from '../security/data-converter';
+import { configuredSyncs } from '../schedules/specs';
+import type { ConfiguredSync } from '../schedules/specs';
 
 /**
  * `npm run cdc`: the Salesforce Change Data Capture subscriber, a process of its own beside the workers
@@ -32,6 +34,15 @@ export interface CdcOverrides {
   logger?: CdcLogger;
 }
 
+/**
+ * The batch sync that catches up a channel's object after lost changes: Account changes are caught up by
+ * the Salesforce -> SAP customer sync. Opportunities have no batch sync (their loss is alerted only).
+ */
+export function catchUpSyncFor(channel: string, syncs: ConfiguredSync[]): ConfiguredSync | undefined {
+  if (channel !== '/data/AccountChangeEvent') return undefined;
+  return syncs.find((s) => s.spec.object === 'customer' && s.spec.direction === 'salesforce-to-sap');
+}
+
 export function createCdcSubscribers(config: Config, temporal: Client, overrides: CdcOverrides = {}) {
   const logger = overrides.logger ?? log;
   const salesforce = createSalesforceClient(config);
@@ -51,25 +62,27 @@ export function createCdcSubscribers(config: Config, temporal: Client, overrides
     },
   });
   const queue = taskQueueName(config.TASK_QUEUE_PREFIX, coordinatorQueue);
-  const subscribers = config.CDC_CHANNELS.map(
-    (channel) =>
-      new ChannelSubscriber(channel, {
-        temporal,
-        pubsub,
-        salesforce: () => salesforce.ready(),
-        delivery: {
-          workflowQueue: queue,
-          ownership: config.FIELD_OWNERSHIP,
-          idleTimeout: config.ENTITY_IDLE_TIMEOUT,
-          temporalUiUrl: config.TEMPORAL_UI_URL,
-          workflowIdPrefix: overrides.workflowIdPrefix,
-        },
-        stateQueue: queue,
-        stateWorkflowIdPrefix: overrides.workflowIdPrefix,
-        batchSize: config.CDC_BATCH_SIZE,
-        log: logger,
-      }),
-  );
+  const syncs = configuredSyncs(config);
+  const subscribers = config.CDC_CHANNELS.map((channel) => {
+    const catchUp = catchUpSyncFor(channel, syncs);
+    return new ChannelSubscriber(channel, {
+      temporal,
+      pubsub,
+      salesforce: () => salesforce.ready(),
+      delivery: {
+        workflowQueue: queue,
+        ownership: config.FIELD_OWNERSHIP,
+        idleTimeout: config.ENTITY_IDLE_TIMEOUT,
+        temporalUiUrl: config.TEMPORAL_UI_URL,
+        workflowIdPrefix: overrides.workflowIdPrefix,
+      },
+      stateQueue: queue,
+      stateWorkflowIdPrefix: overrides.workflowIdPrefix,
+      batchSize: config.CDC_BATCH_SIZE,
+      log: logger,
+      ...(catchUp ? { catchUp: { spec: catchUp.spec, queue } } : {}),
+    });
+  });
   return {
     subscribers,
     start: () => subscribers.forEach((s) => s.start()),

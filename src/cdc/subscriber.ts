@@ -9,8 +9,11 @@ import {
 import type { DecodedChangeEvent } from '../domain/change-events';
 import { deliverEntityEvent } from '../ingress/entity-delivery';
 import type { EntityDeliverySettings } from '../ingress/entity-delivery';
+import type { batchSync } from '../workflows/batch-sync';
+import { syncBackfillWorkflowId } from '../workflows/batch-sync.messages';
+import type { SyncSpec } from '../workflows/batch-sync.messages';
 import type { cdcSubscription } from '../workflows/cdc-subscription';
-import type { CdcProblem } from '../workflows/cdc-subscription.messages';
+import type { CdcCatchUp, CdcProblem } from '../workflows/cdc-subscription.messages';
 import {
   advanceReplayIdUpdate,
   cdcSubscriptionWorkflowId,
@@ -32,10 +35,13 @@ import type { ConsumerEvent, FetchResponse, PubSubClient, PubSubError, ReplayPre
  *   and sequence number, so a redelivered change is dropped by its workflow); then, per batch, the
  *   replay id of the last event is stored — only after everything before it was handed over;
  * - a malformed payload or an unknown schema id is reported (logged, alerted) and skipped; the stream goes
- *   on; gap events re-read their records, GAP_OVERFLOW asks for a catch-up;
- * - a stored replay id the event bus no longer keeps (or refuses as corrupt) is reported, a catch-up is
- *   requested, and the subscription continues from LATEST; other stream errors resubscribe from the
- *   stored replay id with backoff; an expired session is refreshed through jsforce.
+ *   on; gap events re-read their records;
+ * - GAP_OVERFLOW, and a stored replay id the event bus no longer keeps (or refuses as corrupt), mean
+ *   changes were lost: the subscriber starts the catch-up, a backfill run of the object's batch sync over
+ *   the window at risk (from the last commit handed over, or the overflowing transaction's commit, to just
+ *   after the new subscription started), reports it on the state workflow, and goes on from LATEST; the
+ *   position moves only after the catch-up was started. Other stream errors resubscribe from the stored
+ *   replay id with backoff; an expired session is refreshed through jsforce.
  */
 
 export interface CdcLogger {
@@ -61,6 +67,11 @@ export interface CdcSubscriberDeps {
   onHandedOver?: (event: EntityEvent, commitTimestamp: number) => void;
   /** Longest pause between reconnection attempts (default 30 s). */
   maxBackoffMs?: number;
+  /**
+   * The batch sync that catches up this channel's object when changes were lost (expired or corrupt
+   * replay id, GAP_OVERFLOW), and the task queue its runs go to. None: the loss is only alerted.
+   */
+  catchUp?: { spec: SyncSpec; queue: string };
 }
 
 type StreamOutcome =
@@ -75,6 +86,8 @@ export class ChannelSubscriber {
   private wake?: () => void;
   /** A preset to use instead of the stored replay id on the next subscription (after an expired id). */
   private nextStart?: ReplayPreset;
+  /** An unusable stored position, reported with its catch-up once the subscription from LATEST is open. */
+  private lostPosition?: { problem: Omit<CdcProblem, 'at'>; since?: string };
   readonly stats = { handedOver: 0, skipped: 0, subscriptions: 0, batchesStored: 0 };
 
   constructor(
@@ -140,6 +153,35 @@ export class ChannelSubscriber {
     });
   }
 
+  /**
+   * Starts the catch-up of changes committed since `since`: a backfill run of the object's batch sync over
+   * SystemModstamp [since - margin, now + margin]. The margin (the sync's lookback, at least a minute)
+   * covers a SystemModstamp set before its commit, the clock difference between Salesforce and here, and
+   * the moment the new subscription from LATEST takes effect. Its workflow id is made from the range, so
+   * a retried start is the same run. Undefined when no batch sync covers the object or when stopping.
+   */
+  private async startCatchUp(since: string | undefined): Promise<CdcCatchUp | undefined> {
+    const sync = this.deps.catchUp;
+    if (!sync || !since) return undefined;
+    const margin = Math.max(sync.spec.lookbackSeconds, 60) * 1000;
+    const range = {
+      from: new Date(Date.parse(since) - margin).toISOString(),
+      to: new Date(Date.now() + margin).toISOString(),
+    };
+    const workflowId = syncBackfillWorkflowId(sync.spec.name, range);
+    const started = await this.persist('starting the catch-up', () =>
+      this.deps.temporal.workflow.start<typeof batchSync>('batchSync', {
+        workflowId,
+        taskQueue: sync.queue,
+        args: [{ spec: sync.spec, mode: 'backfill', backfill: range }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    );
+    if (!started) return undefined;
+    this.deps.log.info(`catch-up started for ${this.channel}`, { workflowId, ...range });
+    return { sync: sync.spec.name, workflowId, ...range };
+  }
+
   private async report(problem: Omit<CdcProblem, 'at'>): Promise<void> {
     this.deps.log.error(`change events on ${this.channel}: ${problem.kind}`, { ...problem });
     await this.persist('reporting a problem', () =>
@@ -167,12 +209,16 @@ export class ChannelSubscriber {
           return;
         case 'replay-id-expired':
         case 'replay-id-corrupt':
-          await this.report({
-            kind: outcome.kind,
-            detail: `stored replay id ${stored ?? '(none)'} refused: ${outcome.error.errorCode ?? outcome.error.code} ${outcome.error.message}`,
-            ...(stored ? { replayId: stored } : {}),
-          });
-          // The documented preset after an unusable position: the latest event, with a catch-up requested.
+          // The documented preset after an unusable position: the latest event; the catch-up covers the
+          // changes since the last commit handed over (reported once the new subscription is open).
+          this.lostPosition = {
+            problem: {
+              kind: outcome.kind,
+              detail: `stored replay id ${stored ?? '(none)'} refused: ${outcome.error.errorCode ?? outcome.error.code} ${outcome.error.message}`,
+              ...(stored ? { replayId: stored } : {}),
+            },
+            since: ready.lastCommitAt ?? ready.storedAt,
+          };
           this.nextStart = 'LATEST';
           backoff = 500;
           continue;
@@ -220,8 +266,8 @@ export class ChannelSubscriber {
         onResponse: (res) => {
           chain = chain.then(async () => {
             if (this.stopped) return;
-            const handed = await this.processBatch(res);
-            if (handed === undefined) return; // stopping: nothing stored, the batch is read again later
+            const batch = await this.processBatch(res);
+            if (batch === undefined) return; // stopping: nothing stored, the batch is read again later
             const latest =
               res.events.length > 0 ? res.events[res.events.length - 1]!.replay_id : res.latest_replay_id;
             const latestText = latest.length > 0 ? latest.toString('base64') : undefined;
@@ -231,7 +277,7 @@ export class ChannelSubscriber {
             if (latestText && latestText !== position) {
               const ok = await this.persist('storing the replay id', () =>
                 this.state().executeUpdate(advanceReplayIdUpdate, {
-                  args: [{ replayId: latestText, handedOver: handed }],
+                  args: [{ replayId: latestText, ...batch }],
                 }),
               );
               if (!ok) return;
@@ -268,22 +314,45 @@ export class ChannelSubscriber {
     };
     this.stats.subscriptions += 1;
     this.deps.log.info(`subscribed to ${this.channel}`, { preset, from: stored });
+    const lost = this.lostPosition;
+    if (lost) {
+      // Before the first request: no new position can be stored before the catch-up has started.
+      const catchUp = await this.startCatchUp(lost.since);
+      if (this.stopped) return this.finish(sub, done, chain);
+      await this.report({ ...lost.problem, ...(catchUp ? { catchUp } : {}) });
+      this.lostPosition = undefined;
+    }
     outstanding = this.deps.batchSize;
     sub.request(this.deps.batchSize);
+    return this.finish(sub, done, chain);
+  }
+
+  private async finish(
+    sub: { close(): void },
+    done: Promise<StreamOutcome>,
+    chain: Promise<void>,
+  ): Promise<StreamOutcome> {
     const outcome = await done;
     sub.close();
     await chain;
     return outcome;
   }
 
-  /** Hands over a response's events in order; the number handed over, or undefined when stopping. */
-  private async processBatch(res: FetchResponse): Promise<number | undefined> {
+  /**
+   * Hands over a response's events in order: how many were handed over and the newest commit among them,
+   * or undefined when stopping.
+   */
+  private async processBatch(
+    res: FetchResponse,
+  ): Promise<{ handedOver: number; lastCommitAt?: string } | undefined> {
     let handed = 0;
+    let lastCommit = 0;
     const receivedAt = new Date().toISOString();
     for (const event of res.events) {
       const decoded = await this.decode(event);
       if (!decoded) continue;
       const events = await this.entityEvents(decoded, receivedAt, event);
+      if (this.stopped) return undefined;
       for (const e of events) {
         const ok = await this.persist(`handing over ${e.eventId}`, () =>
           deliverEntityEvent(this.deps.temporal, this.deps.delivery, e),
@@ -293,8 +362,12 @@ export class ChannelSubscriber {
         this.stats.handedOver += 1;
         this.deps.onHandedOver?.(e, decoded.header.commitTimestamp);
       }
+      if (events.length > 0) lastCommit = Math.max(lastCommit, decoded.header.commitTimestamp);
     }
-    return handed;
+    return {
+      handedOver: handed,
+      ...(lastCommit > 0 ? { lastCommitAt: new Date(lastCommit).toISOString() } : {}),
+    };
   }
 
   private async decode(event: ConsumerEvent): Promise<DecodedChangeEvent | undefined> {
@@ -332,10 +405,14 @@ export class ChannelSubscriber {
   ): Promise<EntityEvent[]> {
     const { header } = decoded;
     if (header.changeType === 'GAP_OVERFLOW') {
+      // Salesforce's advice: the changes are not in the stream; read them from the object itself.
+      const catchUp = await this.startCatchUp(new Date(header.commitTimestamp || Date.now()).toISOString());
+      if (this.stopped) return [];
       await this.report({
         kind: 'gap-overflow',
         detail: `${header.entityName} changes of transaction ${header.transactionKey} exceeded what change events carry`,
         replayId: raw.replay_id.toString('base64'),
+        ...(catchUp ? { catchUp } : {}),
       });
       return [];
     }

@@ -119,3 +119,6 @@ export const recordRunUpdate = defineUpdate<void, [SyncRunSummary]>('recordRun')
 
 export const syncStateWorkflowId = (name: string) => `sync-state:${name}`;
 export const syncScheduleId = (name: string) => `sync:${name}`;
+/** A backfill's workflow id: the same range asked twice is the same run. */
+export const syncBackfillWorkflowId = (name: string, range: { from: string; to: string }) =>
+  `sync-backfill:${name}:${range.from}..${range.to}`;

@@ -25,7 +25,17 @@ export interface CdcProblem {
   detail: string;
   /** The replay id of the event concerned (base64), when there is one. */
   replayId?: string;
+  /** The catch-up started for it: a backfill run of the object's batch sync over the window at risk. */
+  catchUp?: CdcCatchUp;
   at: string;
+}
+
+export interface CdcCatchUp {
+  sync: string;
+  workflowId: string;
+  /** SystemModstamp range the backfill reads (ISO instants). */
+  from: string;
+  to: string;
 }
 
 export interface CdcSubscriptionState {
@@ -33,6 +43,8 @@ export interface CdcSubscriptionState {
   /** Base64 of the opaque replay id after which the subscription resumes. */
   replayId?: string;
   storedAt?: string;
+  /** The newest commitTimestamp handed over (ISO): where a catch-up after lost events starts. */
+  lastCommitAt?: string;
   /** Entity events handed over since the subscription first started. */
   handedOver: number;
   /** Problems reported, newest last (bounded). */
@@ -47,9 +59,16 @@ export interface CdcSubscriptionInput {
   temporalUiUrl?: string;
 }
 
+export interface AdvanceReplayId {
+  replayId: string;
+  handedOver: number;
+  /** The newest commitTimestamp among the events handed over (ISO), when any was. */
+  lastCommitAt?: string;
+}
+
 export const advanceReplayIdUpdate = defineUpdate<
   { replayId: string; handedOver: number },
-  [{ replayId: string; handedOver: number }]
+  [AdvanceReplayId]
 >('advanceReplayId');
 export const reportCdcProblemUpdate = defineUpdate<void, [Omit<CdcProblem, 'at'>]>('reportCdcProblem');
 export const getCdcSubscriptionQuery = defineQuery<CdcSubscriptionState>('getCdcSubscription');

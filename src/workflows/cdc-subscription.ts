@@ -8,7 +8,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alerts/activities';
-import type { CdcProblem, CdcSubscriptionInput, CdcSubscriptionState } from './cdc-subscription.messages';
+import type {
+  AdvanceReplayId,
+  CdcProblem,
+  CdcSubscriptionInput,
+  CdcSubscriptionState,
+} from './cdc-subscription.messages';
 import {
   advanceReplayIdUpdate,
   catchUpProblems,
@@ -51,16 +56,21 @@ export async function cdcSubscription(input: CdcSubscriptionInput): Promise<void
       state.replayId = update.replayId;
       state.handedOver += update.handedOver;
       state.storedAt = new Date().toISOString();
+      if (update.lastCommitAt && (!state.lastCommitAt || update.lastCommitAt > state.lastCommitAt))
+        state.lastCommitAt = update.lastCommitAt;
       updates += 1;
       return { replayId: state.replayId, handedOver: state.handedOver };
     },
     {
-      validator: (update: { replayId: string; handedOver: number }) => {
+      validator: (update: AdvanceReplayId) => {
         if (!/^[A-Za-z0-9+/]+={0,2}$/.test(update.replayId) || update.replayId.length > 88) {
           throw new Error(`replay id "${update.replayId}" is not base64 of an opaque replay id`);
         }
         if (!Number.isInteger(update.handedOver) || update.handedOver < 0) {
           throw new Error('handedOver must be a non-negative integer');
+        }
+        if (update.lastCommitAt !== undefined && Number.isNaN(Date.parse(update.lastCommitAt))) {
+          throw new Error(`lastCommitAt "${update.lastCommitAt}" is not an ISO instant`);
         }
       },
     },
@@ -77,9 +87,11 @@ export async function cdcSubscription(input: CdcSubscriptionInput): Promise<void
       .sendAlert({
         severity: catchUp ? 'critical' : 'warning',
         title: `Salesforce change events on ${state.channel}: ${problem.kind}`,
-        text: catchUp
-          ? `${problem.detail}. Changes may have been missed: run the batch sync for this object to catch up (the subscription continues from the latest event).`
-          : `${problem.detail}. The event was skipped; the stream goes on. The record is corrected by its next change or by the batch sync.`,
+        text: problem.catchUp
+          ? `${problem.detail}. Changes may have been missed: the catch-up ${problem.catchUp.workflowId} (a backfill of sync ${problem.catchUp.sync} over ${problem.catchUp.from} .. ${problem.catchUp.to}) was started; the subscription continues from the latest event.`
+          : catchUp
+            ? `${problem.detail}. Changes may have been missed and no batch sync covers this object: run a reconciliation or re-send the records (the subscription continues from the latest event).`
+            : `${problem.detail}. The event was skipped; the stream goes on. The record is corrected by its next change or by the batch sync.`,
         workflowId: info.workflowId,
         runId: info.runId,
         failureType: problem.kind,

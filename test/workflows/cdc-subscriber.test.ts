@@ -5,6 +5,8 @@ import { createCdcSubscribers } from '../../src/cdc/main';
 import { loadConfig } from '../../src/config';
 import { getCdcSubscriptionQuery } from '../../src/workflows/cdc-subscription.messages';
 import { getEntityStateQuery } from '../../src/workflows/entity-sync.messages';
+import type { batchSync } from '../../src/workflows/batch-sync';
+import { getSyncStateQuery, syncStateWorkflowId } from '../../src/workflows/batch-sync.messages';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
@@ -25,6 +27,7 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
   let crm: Connection;
   const prefix = uniquePrefix('cdc');
   const idPrefix = `${prefix}:`;
+  const catchUpSync = `${prefix}-customers`;
 
   beforeAll(async () => {
     t = await connectTemporal();
@@ -54,6 +57,8 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
       SALESFORCE_PUBSUB_ENDPOINT: env.salesforce.pubSub!.endpoint,
       CDC_CHANNELS: channels,
       CDC_BATCH_SIZE: '5',
+      // This file's own customer sync: the catch-up after lost changes is a backfill run of it.
+      BATCH_SYNCS: JSON.stringify([{ name: catchUpSync, direction: 'salesforce-to-sap', lookback: '1m' }]),
     });
     const cdc = createCdcSubscribers(config, t.client, {
       caCertificate: env.salesforce.pubSub!.caCertificate,
@@ -181,12 +186,13 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
     }
   });
 
-  it('a stored replay id older than the retention is reported, alerted, and the subscription goes on from the latest event', async () => {
+  it('a stored replay id older than the retention starts the catch-up: the changes of the outage reach SAP through a backfill, and the subscription goes on from the latest event', async () => {
     const stopped = subscriber();
     await waitFor('the subscription', () => env.salesforce.pubsub.subscribers().length > 0);
-    await stopped.stop();
-    await createAccount(`CDC Lost ${prefix}`);
     await waitFor('a stored position', async () => (await stateOf()).replayId);
+    await stopped.stop();
+    // Changed while no subscriber runs, and then gone from the event bus.
+    const lost = [await createAccount(`CDC Lost A ${prefix}`), await createAccount(`CDC Lost B ${prefix}`)];
     env.salesforce.pubsub.purge(); // the retention window passes
     const alertsBefore = env.alerts.received.length;
 
@@ -196,15 +202,56 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
         (await stateOf()).problems.find((p) => p.kind === 'replay-id-expired'),
       );
       expect(problem.detail).toContain('replayid.invalid');
-      await waitFor('the catch-up alert', () =>
+      expect(problem.catchUp).toMatchObject({ sync: catchUpSync });
+      expect(problem.catchUp!.workflowId).toMatch(new RegExp(`^sync-backfill:${catchUpSync}:`));
+      const alert = await waitFor('the catch-up alert', () =>
         env.alerts.received
           .slice(alertsBefore)
           .find((a) => JSON.stringify(a.body).includes('replay-id-expired')),
       );
+      expect(JSON.stringify(alert.body)).toContain(problem.catchUp!.workflowId);
       expect((await stateOf()).catchUpsRequested).toBeGreaterThanOrEqual(1);
+
+      // The catch-up is a backfill run of the customer sync over the window since the last commit handed
+      // over: the Accounts changed during the outage reach SAP, once each.
+      const run = await t.client.workflow.getHandle<typeof batchSync>(problem.catchUp!.workflowId).result();
+      expect(run.mode).toBe('backfill');
+      expect(run.counts.created).toBeGreaterThanOrEqual(lost.length);
+      for (const [i, id] of lost.entries()) {
+        const kunnr = await sapNumberOf(id);
+        const name = `CDC Lost ${'AB'[i]} ${prefix}`.slice(0, 35);
+        expect(env.sap.customer(kunnr)?.NAME1).toBe(name);
+        expect(env.sap.customers().filter((c) => c.NAME1 === name)).toHaveLength(1);
+      }
+      // A backfill never moves the live cursor of the sync.
+      const syncState = await t.client.workflow
+        .getHandle(syncStateWorkflowId(catchUpSync))
+        .query(getSyncStateQuery);
+      expect(syncState.cursor).toBeUndefined();
+
       await waitFor('the new subscription', () => env.salesforce.pubsub.subscribers().length > 0);
       const id = await createAccount(`CDC After Expiry ${prefix}`);
       await sapNumberOf(id);
+    } finally {
+      await cdc.stop();
+    }
+  });
+
+  it('GAP_OVERFLOW starts the catch-up: the records of the overflowing transaction reach SAP through a backfill', async () => {
+    const cdc = subscriber();
+    try {
+      await waitFor('the subscription', () => env.salesforce.pubsub.subscribers().length > 0);
+      // Changed by a transaction too large for change events: the event names no fields at all.
+      const [id] = env.salesforce.seed('Account', { Name: `CDC Overflow ${prefix}`, ...address });
+      env.salesforce.pubsub.injectGap('Account', 'GAP_OVERFLOW', [id!]);
+      const problem = await waitFor('the overflow to be reported', async () =>
+        (await stateOf()).problems.find((p) => p.kind === 'gap-overflow'),
+      );
+      expect(problem.catchUp?.sync).toBe(catchUpSync);
+      const run = await t.client.workflow.getHandle<typeof batchSync>(problem.catchUp!.workflowId).result();
+      expect(run.mode).toBe('backfill');
+      const kunnr = await sapNumberOf(id!);
+      expect(env.sap.customer(kunnr)?.NAME1).toBe(`CDC Overflow ${prefix}`.slice(0, 35));
     } finally {
       await cdc.stop();
     }
