@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfigOrExit } from '../config';
 import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
@@ -11,9 +11,9 @@ import { resolveTemporalExecutable } from './temporal-binary';
 
 /**
  * `npm start`: the whole system on loopback for a laptop. A Temporal dev server with its Web UI
- * (persisted to .data/ so runs survive a restart), the simulators, the worker and the API, each a
- * child process. Ctrl-C stops them in order: API and worker first (the worker drains), then the
- * simulators, then Temporal.
+ * (persisted to .data/ so runs survive a restart), the simulators, the worker, the API and the Salesforce
+ * CDC subscriber, each a child process. Ctrl-C stops them in order: CDC subscriber, API and worker first
+ * (the worker drains), then the simulators, then Temporal.
  */
 export const devApiToken = 'dev-api-token-local-only';
 
@@ -159,10 +159,10 @@ async function main(): Promise<void> {
     SIM_WEBHOOK_PORT: String(simPorts.webhook),
     SIM_INVENTORY_PORT: String(simPorts.inventory),
     SIM_BILLING_PORT: String(simPorts.billing),
-    // The source simulators send their change events to the API's ingress, signed with the secrets the
-    // API verifies: a change made "by a user" on a simulator flows through the event sync end to end.
-    SIM_SALESFORCE_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/salesforce`,
-    SIM_SALESFORCE_EVENTS_SECRET: config.SALESFORCE_EVENTS_SECRET,
+    // SAP and the inventory simulator send their change events to the API's ingress, signed with the
+    // secrets the API verifies. Salesforce changes come as real Salesforce sends them: change events on
+    // the simulator's Pub/Sub API, read by the CDC subscriber started below (no webhook relay, which
+    // would hand every change over twice).
     SIM_SAP_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/sap`,
     SIM_SAP_EVENTS_SECRET: config.SAP_EVENTS_SECRET,
     SIM_INVENTORY_EVENTS_URL: `http://${config.API_HOST}:${config.API_PORT}/webhooks/inventory`,
@@ -189,6 +189,24 @@ async function main(): Promise<void> {
   );
   await waitUntil('the API', async () => (await fetch(`${apiUrl}/healthz`)).status === 200, 30_000);
 
+  // 3. The Salesforce CDC subscriber, a process of its own (one stream per channel; docs/flows/event-sync.md),
+  // on the simulator's Pub/Sub API, trusting the certificate the simulator made at its start.
+  const pubSub = (await (await fetch(`http://${host}:${simPorts.salesforce}/__admin/pubsub`)).json()) as {
+    endpoint?: string;
+    caCertificate?: string;
+  };
+  if (!pubSub.endpoint || !pubSub.caCertificate)
+    throw new Error('the Salesforce simulator does not report its Pub/Sub endpoint');
+  const caFile = resolve(dirname(dbFile), 'salesforce-pubsub-ca.pem');
+  writeFileSync(caFile, pubSub.caCertificate);
+  const cdc = startProcess('cdc', process.execPath, tsxArgs('src/cdc/main.ts'), {
+    ...childEnv,
+    SALESFORCE_PUBSUB_ENDPOINT: pubSub.endpoint,
+    SALESFORCE_PUBSUB_CA_FILE: caFile,
+  });
+  children.push(cdc);
+  watch(cdc);
+
   const ui = config.TEMPORAL_DEV_HEADLESS ? '(headless)' : `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`;
   console.log(`
 integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s)
@@ -197,6 +215,7 @@ integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s
   Temporal Web UI   ${ui}
   Temporal gRPC     ${temporalAddress}   (data: ${config.TEMPORAL_DEV_DB_FILE})
   Salesforce sim    http://${host}:${simPorts.salesforce}   client dev-client / dev-secret
+  Pub/Sub API (sim) ${pubSub.endpoint}   read by the CDC subscriber (${config.CDC_CHANNELS.join(', ')})
   SAP sim           http://${host}:${simPorts.sap}/sap/bc/soap/rfc   DEV_USER / dev-password
   Webhook consumer  http://${host}:${simPorts.webhook}/hooks/default
   Inventory sim     http://${host}:${simPorts.inventory}   x-api-key: dev-inventory-key
