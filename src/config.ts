@@ -6,6 +6,7 @@ import { defaultFieldOwnership, orderFields } from './domain/order-sync';
 import { syncDirections } from './domain/batch-sync';
 import { parseKeyring } from './security/payload-codec';
 import type { PayloadKeyring } from './security/payload-codec';
+import { accessKeyListSchema, hashAccessKey } from './security/access-keys';
 
 /**
  * The one place that reads the environment. Every value is validated here; a bad or missing value stops
@@ -97,6 +98,16 @@ export const defaultBatchSyncs = [
  */
 export const devPayloadKeyId = 'dev-1';
 export const devPayloadKeys = `${devPayloadKeyId}:ZGV2LW9ubHktcGF5bG9hZC1rZXktbm90LXNlY3JldCE=`;
+
+/**
+ * The development access key `npm start` prints and configures (every scope): published like the dev
+ * payload key, so it guards nothing outside a laptop; production sets ACCESS_KEYS (npm run keys:new).
+ */
+export const devAccessKey = 'dev-admin.ZGV2LW9ubHktYWNjZXNzLWtleS1ub3Qtc2VjcmV0';
+export const devAccessKeys = () =>
+  JSON.stringify([
+    { id: 'dev-admin', sha256: hashAccessKey(devAccessKey), scopes: ['admin'], perMinute: 600 },
+  ]);
 
 const boolFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -221,6 +232,13 @@ export const envSchema = z.object({
   PAYLOAD_CODEC_KEYS: z.string().default(devPayloadKeys),
   /** The id of the key in PAYLOAD_CODEC_KEYS that encrypts new payloads (the others only decrypt). */
   PAYLOAD_CODEC_CURRENT_KEY_ID: z.string().default(devPayloadKeyId),
+  /** Access keys, stored as SHA-256 digests with their scopes and rate (docs/security.md#access-keys). */
+  ACCESS_KEYS: jsonOf('a JSON array of {id, sha256, scopes, perMinute}', accessKeyListSchema).optional(),
+  /** The codec server (`npm run codec-server`): where it listens and the one browser origin it serves. */
+  CODEC_SERVER_HOST: z.string().default('127.0.0.1'),
+  CODEC_SERVER_PORT: port.default(8888),
+  /** The Web UI's origin; default: the origin of TEMPORAL_UI_URL. */
+  CODEC_SERVER_ALLOWED_ORIGIN: url.optional(),
 
   METRICS_PORT: port.optional(),
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
@@ -289,6 +307,8 @@ export class ConfigError extends Error {
 export interface LoadOptions {
   /** The API needs its bearer token; other processes do not. */
   forApi?: boolean;
+  /** The codec server needs access keys. */
+  forCodecServer?: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
@@ -328,6 +348,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   if (options.forApi && !cleaned.API_TOKEN) {
     problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');
   }
+  if (options.forCodecServer && !cleaned.ACCESS_KEYS) {
+    problems.push('ACCESS_KEYS: required by the codec server (keys with the codec scope; npm run keys:new)');
+  }
   let temporal: TemporalConnectionConfig | undefined;
   try {
     const loaded = loadClientConnectConfig({ overrideEnvVars: cleaned as Record<string, string> });
@@ -343,6 +366,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   if (problems.length || !parsed.success || !temporal || !payloadKeyring) throw new ConfigError(problems);
   return { ...parsed.data, temporal, payloadKeyring };
+}
+
+/** The one browser origin the codec server answers: CODEC_SERVER_ALLOWED_ORIGIN, else the Web UI's. */
+export function codecServerOrigin(
+  config: Pick<Config, 'CODEC_SERVER_ALLOWED_ORIGIN' | 'TEMPORAL_UI_URL'>,
+): string {
+  return new URL(config.CODEC_SERVER_ALLOWED_ORIGIN ?? config.TEMPORAL_UI_URL).origin;
 }
 
 /** For composition roots: load the configuration or print every problem and exit. */

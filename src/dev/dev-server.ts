@@ -26,6 +26,8 @@ export interface DevServerOptions {
   uiPort?: number;
   searchAttributes: readonly { name: string; type: SearchAttributeType }[];
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** The codec server the Web UI decodes payloads through (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
 }
 
 export const devServerSqlitePragmas = ['journal_mode=wal', 'synchronous=normal'] as const;
@@ -45,6 +47,7 @@ export function devServerArgs(o: DevServerOptions): string[] {
     '--log-level',
     o.logLevel ?? 'warn',
     ...(o.uiPort === undefined ? ['--headless'] : ['--ui-port', String(o.uiPort)]),
+    ...(o.uiPort !== undefined && o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
     ...o.searchAttributes.flatMap((a) => ['--search-attribute', `${a.name}=Keyword`]),
   ];
 }

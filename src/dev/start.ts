@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadConfigOrExit } from '../config';
+import { devAccessKey, devAccessKeys, loadConfigOrExit } from '../config';
 import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
 import { allSearchAttributes } from '../workflows/shared/search-attributes';
 import { devServerArgs, devServerTuningArgs } from './dev-server';
@@ -25,12 +25,14 @@ async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     API_TOKEN: process.env.API_TOKEN ?? devApiToken,
+    // One printed development key with every scope (the codec server's; docs/security.md).
+    ACCESS_KEYS: process.env.ACCESS_KEYS || devAccessKeys(),
     // The laptop runs the whole system, billing included; BILLING_ENABLED=false leaves it out.
     BILLING_ENABLED: process.env.BILLING_ENABLED || 'true',
   };
   // Billing talks to the billing simulator on its configured port unless pointed elsewhere.
   env.BILLING_API_URL ||= `http://127.0.0.1:${env.SIM_BILLING_PORT || BILLING_DEFAULT_PORT}`;
-  const config = loadConfigOrExit(env, { forApi: true });
+  const config = loadConfigOrExit(env, { forApi: true, forCodecServer: true });
   const host = '127.0.0.1';
   const simPorts = {
     salesforce: config.SIM_SALESFORCE_PORT,
@@ -40,6 +42,11 @@ async function main(): Promise<void> {
     billing: config.SIM_BILLING_PORT,
   };
   const temporalAddress = `${host}:${config.TEMPORAL_DEV_PORT}`;
+  const codecUrl = `http://${config.CODEC_SERVER_HOST}:${config.CODEC_SERVER_PORT}`;
+  // The dev UI sends no credentials over http, so its endpoint carries the key in its path; with keys
+  // of one's own (ACCESS_KEYS set), enter `<codec url>/k/<your key>` in the UI's codec settings instead.
+  const devKeyInUse = !process.env.ACCESS_KEYS;
+  const uiCodecEndpoint = devKeyInUse ? `${codecUrl}/k/${devAccessKey}` : undefined;
 
   const ports: [number, string][] = [
     [config.TEMPORAL_DEV_PORT, 'Temporal gRPC, TEMPORAL_DEV_PORT'],
@@ -49,6 +56,7 @@ async function main(): Promise<void> {
     [simPorts.webhook, 'webhook consumer simulator, SIM_WEBHOOK_PORT'],
     [simPorts.inventory, 'inventory simulator, SIM_INVENTORY_PORT'],
     [simPorts.billing, 'billing simulator, SIM_BILLING_PORT'],
+    [config.CODEC_SERVER_PORT, 'codec server, CODEC_SERVER_PORT'],
   ];
   if (!config.TEMPORAL_DEV_HEADLESS)
     ports.push([config.TEMPORAL_DEV_UI_PORT, 'Temporal Web UI, TEMPORAL_DEV_UI_PORT']);
@@ -102,6 +110,7 @@ async function main(): Promise<void> {
       dbFile,
       uiPort: config.TEMPORAL_DEV_HEADLESS ? undefined : config.TEMPORAL_DEV_UI_PORT,
       searchAttributes: allSearchAttributes,
+      uiCodecEndpoint,
     });
     const temporal = startProcess('temporal', executable.path, temporalArgs, env);
     children.push(temporal);
@@ -118,7 +127,12 @@ async function main(): Promise<void> {
           ip: host,
           port: config.TEMPORAL_DEV_PORT,
           dbFilename: dbFile,
-          extraArgs: devServerTuningArgs(true),
+          extraArgs: [
+            ...devServerTuningArgs(true),
+            ...(uiCodecEndpoint && !config.TEMPORAL_DEV_HEADLESS
+              ? ['--ui-codec-endpoint', uiCodecEndpoint]
+              : []),
+          ],
           ui: !config.TEMPORAL_DEV_HEADLESS,
           uiPort: config.TEMPORAL_DEV_UI_PORT,
           searchAttributes: [...allSearchAttributes],
@@ -172,6 +186,7 @@ async function main(): Promise<void> {
     ['simulators', 'src/simulators/main.ts'],
     ['worker', 'src/workers/main.ts'],
     ['api', 'src/api/server.ts'],
+    ['codec-server', 'src/security/codec-server-main.ts'],
   ] as const) {
     const p = startProcess(name, process.execPath, tsxArgs(file), childEnv);
     children.push(p);
@@ -188,6 +203,7 @@ async function main(): Promise<void> {
     30_000,
   );
   await waitUntil('the API', async () => (await fetch(`${apiUrl}/healthz`)).status === 200, 30_000);
+  await waitUntil('the codec server', () => httpOk(`${codecUrl}/healthz`), 30_000);
 
   // 3. The Salesforce CDC subscriber, a process of its own (one stream per channel; docs/flows/event-sync.md),
   // on the simulator's Pub/Sub API, trusting the certificate the simulator made at its start.
@@ -214,6 +230,7 @@ integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s
   API               ${apiUrl}        token: ${env.API_TOKEN === devApiToken ? devApiToken : '(from API_TOKEN)'}
   Temporal Web UI   ${ui}
   Temporal gRPC     ${temporalAddress}   (data: ${config.TEMPORAL_DEV_DB_FILE})
+  Codec server      ${codecUrl}   key: ${devKeyInUse ? `${devAccessKey}  (the Web UI decodes through it)` : '(from ACCESS_KEYS)'}
   Salesforce sim    http://${host}:${simPorts.salesforce}   client dev-client / dev-secret
   Pub/Sub API (sim) ${pubSub.endpoint}   read by the CDC subscriber (${config.CDC_CHANNELS.join(', ')})
   SAP sim           http://${host}:${simPorts.sap}/sap/bc/soap/rfc   DEV_USER / dev-password
