@@ -34,6 +34,8 @@ import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 import type { Arrival, RunRequest, Target } from './load-generator';
 import { renderLatencyPlot } from './flow-cost/plot';
 import type { PlotSeries } from './flow-cost/plot';
+import { loadConfig } from '../src/config';
+import { projectDataConverter } from '../src/security/data-converter';
 
 const root = resolve(__dirname, '..');
 const API_TOKEN = 'bench-api-token-0123456789';
@@ -397,7 +399,14 @@ async function main(): Promise<void> {
       return c!;
     })();
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    // Decodes the project arm's encrypted results with the keyring its worker and API use (the defaults,
+    // or --env PAYLOAD_CODEC_*); the floor arm's plain payloads pass through the codec unchanged.
+    const keyring = loadConfig({ ...process.env, ...options.env }).payloadKeyring;
+    const client = new Client({
+      connection,
+      namespace: 'default',
+      dataConverter: projectDataConverter(keyring),
+    });
     const procs: Proc[] = [{ name: 'temporal', pid: temporalManaged.child.pid!, managed: temporalManaged }];
     log(`Temporal dev server at ${address} (pid ${temporalManaged.child.pid})`);
 

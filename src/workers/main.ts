@@ -8,6 +8,7 @@ import { projectDataConverter } from '../security/data-converter';
 import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
+import { bundleWorkflowsInChild } from './workflow-bundle';
 import { applySyncSchedules } from '../schedules/apply';
 import { configuredSyncs } from '../schedules/specs';
 import { systemQueues } from '../workflows/shared/task-queues';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     tuning: queueTuning(config),
     workflowQueueSystems: systemQueues,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+    // Bundled in a child process that exits afterwards: the bundler's memory does not stay with the worker.
+    workflowBundle: await bundleWorkflowsInChild({ tracing: Boolean(tracing), instrumentation: true }),
     ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID
       ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }
       : {}),

@@ -2,7 +2,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { NativeConnection, WorkerPlugin, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type {
+  NativeConnection,
+  WorkerPlugin,
+  WorkflowBundleOption,
+  WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../observability/activity-metrics';
 import type { DataConverter } from '@temporalio/common';
 import { failureConverterPath } from '../security/data-converter';
@@ -47,7 +52,7 @@ export interface WorkerSetOptions {
   activities: WorkerActivities;
   tuning?: Partial<Record<SystemQueue, QueueTuning>>;
   /** A pre-built bundle (tests build one per file, production may ship one); otherwise built here. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
   shutdownGraceTime?: number;
   /** Tuning of the workflow worker (concurrency of workflow tasks, sticky cache size). */
   workflowTuning?: { maxConcurrentWorkflowTaskExecutions?: number; maxCachedWorkflows?: number };
