@@ -4,7 +4,9 @@
  * SDK's parts, the workflow sandbox bundle, Node's internals, V8's garbage collector, the project's own
  * code) and the functions with the most self time.
  *
- *   npx tsx bench/flow-cost/profile-summary.ts <file.cpuprofile | directory> [--top N]
+ *   npx tsx bench/flow-cost/profile-summary.ts <file.cpuprofile | directory> [--top N] [--skip-seconds S]
+ *
+ * `--skip-seconds` leaves out the first S seconds of each profile (start-up: module loading, bundling).
  *
  * Idle time is left out; percentages are of the busy time. Bad arguments print usage and exit 2.
  */
@@ -22,7 +24,8 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-const usage = 'usage: npx tsx bench/flow-cost/profile-summary.ts <file.cpuprofile | directory> [--top N]';
+const usage =
+  'usage: npx tsx bench/flow-cost/profile-summary.ts <file.cpuprofile | directory> [--top N] [--skip-seconds S]';
 
 /** The bucket a frame's self time belongs to. */
 export function categoryOf(url: string, functionName: string): string {
@@ -45,10 +48,15 @@ export function categoryOf(url: string, functionName: string): string {
     .join('/');
 }
 
-export function summarise(profile: CpuProfile) {
+export function summarise(profile: CpuProfile, skipUs = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at > skipUs) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
   const categories = new Map<string, number>();
   const functions = new Map<string, number>();
   let busy = 0;
@@ -69,11 +77,15 @@ export function summarise(profile: CpuProfile) {
 function main(): void {
   const args = process.argv.slice(2);
   let top = 15;
+  let skipSeconds = 0;
   const paths: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--top') {
       top = Number(args[++i]);
       if (!Number.isInteger(top) || top < 1) fail('--top needs a positive integer');
+    } else if (args[i] === '--skip-seconds') {
+      skipSeconds = Number(args[++i]);
+      if (!Number.isFinite(skipSeconds) || skipSeconds < 0) fail('--skip-seconds needs a number >= 0');
     } else if (args[i] === '--help') {
       console.log(usage);
       process.exit(0);
@@ -95,7 +107,7 @@ function main(): void {
     } catch (err) {
       fail(`${file}: not a CPU profile (${(err as Error).message})`);
     }
-    const s = summarise(profile);
+    const s = summarise(profile, skipSeconds * 1e6);
     const pct = (us: number) => ((100 * us) / 1000 / s.busyMs).toFixed(1).padStart(5);
     console.log(`\n## ${file}: ${s.busyMs.toFixed(0)} ms busy\n`);
     console.log('| share | self ms | where |\n| ---: | ---: | --- |');
