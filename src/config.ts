@@ -185,6 +185,8 @@ export const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
   WEBHOOK_RATE_LIMIT_PER_SECOND: rateLimit.default(50),
   ALERT_WEBHOOK_URL: url.optional(),
+  /** Alertmanager base URL: alerts are also posted to its `/api/v2/alerts`. */
+  ALERTMANAGER_URL: url.optional(),
 
   /** Secrets the sources sign their webhooks with (Standard Webhooks), one per source. */
   SALESFORCE_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.salesforce),
@@ -228,6 +230,10 @@ export const envSchema = z.object({
   SYNC_BULK_POLL_MS: positiveInt.default(2_000),
   /** Create or update the sync Schedules when the worker starts. */
   SYNC_SCHEDULES_APPLY: boolFlag.default(true),
+  /** The stuck-run detector's Schedule (applied with the sync Schedules) and its limits. */
+  STUCK_RUN_CHECK_INTERVAL: duration.default('5m'),
+  STUCK_RUN_MAX_ATTEMPTS: positiveInt.default(10),
+  STUCK_RUN_NO_PROGRESS: duration.default('30m'),
   /** The payload codec's keyring, `id:base64key[,id:base64key...]`, 32-byte AES-256 keys; see docs/security.md. */
   PAYLOAD_CODEC_KEYS: z.string().default(devPayloadKeys),
   /** The id of the key in PAYLOAD_CODEC_KEYS that encrypts new payloads (the others only decrypt). */

@@ -124,7 +124,7 @@ export const metrics = {
   alertsSent: m({
     name: 'integration_alerts_total',
     type: 'counter',
-    help: 'Operator alerts raised, by sink and outcome (sent, suppressed duplicate, failed, not configured).',
+    help: 'Operator alerts, by sink (slack, alertmanager, log) and outcome (sent, failed); duplicates the stuck-run detector held back count as sink="all", outcome="suppressed".',
     labels: ['sink', 'outcome'],
     source: 'worker',
   }),
@@ -138,15 +138,15 @@ export const metrics = {
   quotaUsed: m({
     name: 'integration_api_quota_used_ratio',
     type: 'gauge',
-    help: "Share of an external system's API allowance used, as the system last reported it (Salesforce: Sforce-Limit-Info).",
+    help: "Share of an external system's API allowance used, as the system last reported it to a batch sync (Salesforce: Sforce-Limit-Info, /limits).",
     labels: ['system'],
     source: 'worker',
   }),
   syncLag: m({
     name: 'integration_sync_lag_seconds',
     type: 'gauge',
-    help: 'How far a batch sync of an object type is behind the source (now minus the last synced change), emitted by batch syncs.',
-    labels: ['object'],
+    help: 'How far a live batch sync is behind its source: seconds since the instant up to which every source change is synced (set by the sync run at each page, while parked, and at its end).',
+    labels: ['sync', 'object'],
     source: 'worker',
   }),
   httpRequests: m({

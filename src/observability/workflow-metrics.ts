@@ -42,3 +42,27 @@ export function countEntityEventReceived(flow: string): void {
 export function countEntityEvent(flow: string, outcome: string): void {
   counter(metrics.entityEvents, { flow, outcome });
 }
+
+function gauge(def: MetricDefinition, value: number, tags: MetricTags): void {
+  metricMeter.createGauge(def.name, 'float', undefined, def.help).set(value, tags);
+}
+
+/** How far a live batch sync is behind its source: seconds since the instant up to which it has synced everything. */
+export function setSyncLag(sync: string, object: string, seconds: number): void {
+  gauge(metrics.syncLag, Math.max(0, seconds), { sync, object });
+}
+
+/** The share of a system's API allowance used, as the system last reported it to a batch sync. */
+export function setQuotaUsed(system: string, used: number, limit: number): void {
+  if (limit > 0) gauge(metrics.quotaUsed, used / limit, { system });
+}
+
+/** Stuck runs of one flow for one reason, as the stuck-run detector found them at its last check. */
+export function setStuckRuns(flow: string, reason: string, count: number): void {
+  gauge(metrics.stuckRuns, count, { flow, reason });
+}
+
+/** An alert the stuck-run detector did not send because it had alerted on that run already. */
+export function countSuppressedAlert(): void {
+  counter(metrics.alertsSent, { sink: 'all', outcome: 'suppressed' });
+}

@@ -2,6 +2,10 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/clien
 import type { Client, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
 import { syncScheduleId } from '../workflows/batch-sync.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
+import type { Config } from '../config';
+import { stuckRunDetectorWorkflowId, stuckRunScheduleId } from '../workflows/stuck-run-detector.messages';
+import type { StuckRunDetectorInput } from '../workflows/stuck-run-detector.messages';
+import { durationMs } from './specs';
 import type { ConfiguredSync } from './specs';
 
 export interface ApplyResult {
@@ -24,6 +28,7 @@ export async function applySyncSchedules(
   client: Client,
   syncs: ConfiguredSync[],
   taskQueuePrefix: string,
+  detector?: StuckRunSchedule,
 ): Promise<ApplyResult> {
   const result: ApplyResult = { created: [], updated: [] };
   for (const sync of syncs) {
@@ -91,5 +96,57 @@ export async function applySyncSchedules(
       .update((previous) => ({ ...previous, spec: reconSpec, action: reconAction, policies: reconPolicies }));
     result.updated.push(reconId);
   }
+  if (detector) {
+    const created = await applyStuckRunSchedule(client, detector, taskQueuePrefix);
+    (created ? result.created : result.updated).push(stuckRunScheduleId);
+  }
   return result;
+}
+
+export interface StuckRunSchedule {
+  /** How often the detector runs ("5m"). */
+  every: string;
+  input: StuckRunDetectorInput;
+}
+
+/** The stuck-run detector's settings from configuration (STUCK_RUN_*). */
+export function stuckRunSchedule(config: Config): StuckRunSchedule {
+  return {
+    every: config.STUCK_RUN_CHECK_INTERVAL,
+    input: {
+      maxAttempts: config.STUCK_RUN_MAX_ATTEMPTS,
+      noProgressSeconds: durationMs(config.STUCK_RUN_NO_PROGRESS) / 1000,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+    },
+  };
+}
+
+/**
+ * The stuck-run detector's Schedule (`stuck-runs`), created or updated like the sync Schedules; true
+ * when it was created. Overlap SKIP: a pass still going when the next is due makes that one skip.
+ */
+export async function applyStuckRunSchedule(
+  client: Client,
+  detector: StuckRunSchedule,
+  taskQueuePrefix: string,
+): Promise<boolean> {
+  const spec: ScheduleSpec = { intervals: [{ every: detector.every }] };
+  const action: ScheduleOptionsAction = {
+    type: 'startWorkflow',
+    workflowType: 'stuckRunDetector',
+    workflowId: stuckRunDetectorWorkflowId,
+    taskQueue: taskQueueName(taskQueuePrefix, coordinatorQueue),
+    args: [detector.input],
+  };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false };
+  try {
+    await client.schedule.create({ scheduleId: stuckRunScheduleId, spec, action, policies });
+    return true;
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule
+      .getHandle(stuckRunScheduleId)
+      .update((previous) => ({ ...previous, spec, action, policies }));
+    return false;
+  }
 }

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
-import { applySyncSchedules } from './apply';
+import { applySyncSchedules, stuckRunSchedule } from './apply';
 import { configuredSyncs } from './specs';
 import { projectDataConverter } from '../security/data-converter';
 
@@ -14,7 +14,12 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       dataConverter: projectDataConverter(config.payloadKeyring),
     });
-    const result = await applySyncSchedules(client, configuredSyncs(config), config.TASK_QUEUE_PREFIX);
+    const result = await applySyncSchedules(
+      client,
+      configuredSyncs(config),
+      config.TASK_QUEUE_PREFIX,
+      stuckRunSchedule(config),
+    );
     console.log(
       `schedules: created ${result.created.join(', ') || 'none'}; updated ${result.updated.join(', ') || 'none'}`,
     );

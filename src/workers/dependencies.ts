@@ -8,6 +8,7 @@ import { createSapBatchActivities } from '../activities/sap/batch';
 import { createSapReconcileActivities } from '../activities/sap/reconcile';
 import { createSalesforceReconcileActivities } from '../activities/salesforce/reconcile';
 import { createSyncStateActivities } from '../activities/ops/sync-state';
+import { createStuckRunActivities } from '../activities/ops/stuck-runs';
 import { SalesforceClient } from '../activities/salesforce/client';
 import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
 import { SapClient } from '../activities/sap/client';
@@ -100,8 +101,12 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
           config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
         ],
       }),
-      ...createAlertActivities({ webhookUrl: config.ALERT_WEBHOOK_URL }),
+      ...createAlertActivities({
+        webhookUrl: config.ALERT_WEBHOOK_URL,
+        alertmanagerUrl: config.ALERTMANAGER_URL,
+      }),
       ...createSyncStateActivities({ temporalClient: runtime.temporalClient }),
+      ...createStuckRunActivities({ temporalClient: runtime.temporalClient }),
     },
   };
 }

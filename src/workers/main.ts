@@ -9,7 +9,7 @@ import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
 import { bundleWorkflowsInChild } from './workflow-bundle';
-import { applySyncSchedules } from '../schedules/apply';
+import { applySyncSchedules, stuckRunSchedule } from '../schedules/apply';
 import { configuredSyncs } from '../schedules/specs';
 import { systemQueues } from '../workflows/shared/task-queues';
 
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       temporalClient,
       configuredSyncs(config),
       config.TASK_QUEUE_PREFIX,
+      stuckRunSchedule(config),
     );
     console.log(
       `worker: sync schedules created ${applied.created.join(', ') || 'none'}, updated ${applied.updated.join(', ') || 'none'}`,

@@ -24,6 +24,7 @@ import { ErrorType } from '../domain/error-types';
 import { getSyncProgressQuery } from './batch-sync.messages';
 import type { BatchSyncCarry, BatchSyncInput, BatchSyncResult, SyncProgress } from './batch-sync.messages';
 import { failureSummary } from '../lib/failures';
+import { setQuotaUsed, setSyncLag } from '../observability/workflow-metrics';
 import {
   alertActivityOptions,
   batchSalesforceOptions,
@@ -104,6 +105,26 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     { key: BusinessKey, value: spec.name },
   ]);
 
+  // ---------------------------------------------------------------- lag and quota metrics
+
+  /**
+   * Live runs: every source change before this instant is synced. It starts at the later of the stored
+   * cursor's change time and the start of the last live run (which read everything up to its start),
+   * moves with each committed page, and is this run's own read bound at its end. Metrics are not
+   * workflow commands (and are dropped on replay): histories are unchanged.
+   */
+  let syncedUpTo: string | undefined;
+  const cursorTime = (c: SyncCursor | undefined) =>
+    c?.system === 'salesforce' ? c.systemModstamp : c?.system === 'sap' ? c.createdAt : undefined;
+  const later = (a: string | undefined, b: string | undefined) =>
+    a === undefined || (b !== undefined && Date.parse(b) > Date.parse(a)) ? b : a;
+  function reportLag(): void {
+    if (mode === 'live' && syncedUpTo !== undefined) {
+      setSyncLag(spec.name, spec.object, (Date.now() - Date.parse(syncedUpTo)) / 1000);
+    }
+  }
+  const reportUsage = (u: ApiUsage | undefined) => u && setQuotaUsed('salesforce', u.used, u.limit);
+
   // ---------------------------------------------------------------- quota parking
 
   const overReserve = (u: ApiUsage | undefined) => u !== undefined && u.used >= u.limit * spec.quotaReserve;
@@ -118,8 +139,11 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     progress.parked = { reason, since: nowIso() };
     for (;;) {
       await sleep(spec.parkCheckSeconds * 1000);
+      reportLag();
       try {
-        if (!overReserve(await sf.apiUsage())) break;
+        const usage = await sf.apiUsage();
+        reportUsage(usage);
+        if (!overReserve(usage)) break;
       } catch (err) {
         if (!isQuotaFailure(err)) throw err;
       }
@@ -133,6 +157,7 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     for (;;) {
       try {
         const result = await step();
+        reportUsage(result.apiUsage);
         if (overReserve(result.apiUsage)) {
           const u = result.apiUsage!;
           await park(
@@ -153,6 +178,7 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
   if (!input.carry) {
     const loaded = await state.loadSyncState({ name: spec.name });
     if (mode === 'live') {
+      syncedUpTo = later(cursorTime(loaded.cursor), loaded.runs.find((r) => r.mode === 'live')?.startedAt);
       carry.until = nowIso();
       const cursor = loaded.cursor;
       if (cursor?.system === 'salesforce') {
@@ -182,6 +208,8 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
       }
     }
   }
+  // A continued run resumes from its committed position.
+  if (input.carry) syncedUpTo = cursorTime(carry.position);
   progress.expected = carry.expected;
   progress.readVia = direction === 'sap-to-salesforce' ? 'change-pointers' : carry.bulk ? 'bulk' : 'query';
 
@@ -265,6 +293,8 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     carry.counts = addCounts(carry.counts, counts);
     carry.pages += 1;
     if (cursor) carry.position = cursor;
+    syncedUpTo = later(syncedUpTo, cursorTime(cursor));
+    reportLag();
   }
 
   const lastAccountCursor = (page: AccountPage): SyncCursor | undefined => {
@@ -370,6 +400,9 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
   }
 
   progress.phase = 'done';
+  // Everything the source changed before this run's read bound is synced now.
+  syncedUpTo = later(syncedUpTo, carry.until ?? carry.startedAt);
+  reportLag();
   const loaded = await state.loadSyncState({ name: spec.name });
   const result: BatchSyncResult = {
     name: spec.name,

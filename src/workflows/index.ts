@@ -9,3 +9,4 @@ export { batchSync } from './batch-sync';
 export { syncState } from './sync-state';
 export { cdcSubscription } from './cdc-subscription';
 export { reconciliation } from './reconciliation';
+export { stuckRunAlert, stuckRunDetector } from './stuck-run-detector';

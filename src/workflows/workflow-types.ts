@@ -15,6 +15,8 @@ const registered = {
   notificationDelivery: true,
   orderSync: true,
   reconciliation: true,
+  stuckRunAlert: true,
+  stuckRunDetector: true,
   syncState: true,
 } as const satisfies Record<ServiceWorkflowType, true>;
 
