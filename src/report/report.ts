@@ -205,9 +205,12 @@ export function describeIntegration(config: Config) {
         'POST /v1/runs/{workflowId}/redrive starts a new run with the same id and the original input read from the history; a completed run whose notifications failed redelivers only the failed ones with the same webhook-id.',
     },
     alertChannels: [
-      config.ALERT_WEBHOOK_URL
-        ? 'Slack-compatible incoming webhook (ALERT_WEBHOOK_URL)'
-        : 'worker log only (ALERT_WEBHOOK_URL not set)',
+      ...(config.ALERT_WEBHOOK_URL ? ['Slack-compatible incoming webhook (ALERT_WEBHOOK_URL)'] : []),
+      ...(config.ALERTMANAGER_URL ? ['Alertmanager v2 API (ALERTMANAGER_URL)'] : []),
+      ...(config.ALERT_WEBHOOK_URL || config.ALERTMANAGER_URL
+        ? []
+        : ['worker log only (neither ALERT_WEBHOOK_URL nor ALERTMANAGER_URL set)']),
+      'stuck-run detector on the stuck-runs Schedule (one alert per stuck run)',
       'Prometheus alert rules (deploy/prometheus/rules.yml) for Alertmanager',
     ],
   };
