@@ -158,6 +158,18 @@ export default tseslint.config(
     },
   },
   {
+    // The catalog of systems is plain data read by workflows, the domain and the simulators' start-up.
+    files: ['src/systems/catalog.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['../*', './*'], message: 'The catalog of systems imports nothing.' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -144,7 +144,7 @@ function clusterPids(): Record<string, number[]> {
 interface Simulators {
   proc: Proc;
   urls: Record<
-    'salesforce' | 'sap' | 'webhook-consumer' | 'inventory' | 'billing',
+    'salesforce' | 'sap' | 'webhooks' | 'inventory' | 'billing',
     { endpoint: string; admin: string }
   >;
 }
@@ -161,7 +161,7 @@ async function startSimulators(latencyMs: number): Promise<Simulators> {
   const urls = {} as Simulators['urls'];
   const lines = proc.output;
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s+(salesforce|sap|webhook-consumer|inventory|billing)\s+(\S+)/.exec(lines[i]!);
+    const m = /^\s+(salesforce|sap|webhooks|inventory|billing)\s+(\S+)/.exec(lines[i]!);
     if (!m) continue;
     const admin = lines.slice(i + 1, i + 4).find((l) => /admin /.test(l));
     urls[m[1] as keyof Simulators['urls']] = {
@@ -195,7 +195,7 @@ function coordinatorEnv(
     SALESFORCE_LOGIN_URL: sims.urls.salesforce.endpoint.replace(/\/services.*$/, ''),
     SAP_ENDPOINT: sims.urls.sap.endpoint,
     WEBHOOK_SUBSCRIBERS: JSON.stringify([
-      { name: 'consumer', url: sims.urls['webhook-consumer'].endpoint, secret: WEBHOOK_SECRET },
+      { name: 'consumer', url: sims.urls.webhooks.endpoint, secret: WEBHOOK_SECRET },
     ]),
     INVENTORY_BASE_URL: sims.urls.inventory.endpoint,
     // The quotas would cap throughput long before the workers do: measure the workers, not the quotas.
@@ -443,7 +443,7 @@ async function chaos(
     };
     const accounts = await admin('salesforce', '?type=Account');
     const kna1 = await admin('sap', '?table=KNA1');
-    const deliveries = await admin('webhook-consumer', '');
+    const deliveries = await admin('webhooks', '');
     const count = (
       items: unknown[],
       key: (x: Record<string, unknown>) => string | undefined,

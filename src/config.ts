@@ -7,6 +7,20 @@ import { syncDirections } from './domain/batch-sync';
 import { parseKeyring } from './security/payload-codec';
 import type { PayloadKeyring } from './security/payload-codec';
 import { accessKeyListSchema, hashAccessKey } from './security/access-keys';
+import {
+  activitySystems,
+  defaultSimulatorUrl,
+  eventSourceSystems,
+  rateLimitOf,
+  systemCatalog,
+  systemNames,
+} from './systems/catalog';
+import type {
+  EventSecretVariable,
+  EventSourceSystem,
+  RateLimitVariable,
+  SimulatorPortVariable,
+} from './systems/catalog';
 
 /**
  * The one place that reads the environment. Every value is validated here; a bad or missing value stops
@@ -58,12 +72,27 @@ export const devSourceSecrets = {
   salesforce: 'whsec_ZGV2LXNhbGVzZm9yY2UtZXZlbnRzLXNlY3JldC0wMQ==',
   sap: 'whsec_ZGV2LXNhcC1ldmVudHMtc2VjcmV0LTAwMDAwMDAwMQ==',
   inventory: 'whsec_ZGV2LWludmVudG9yeS1ldmVudHMtc2VjcmV0LTAx',
-} as const;
-const sourceSecretVariables = [
-  'SALESFORCE_EVENTS_SECRET',
-  'SAP_EVENTS_SECRET',
-  'INVENTORY_EVENTS_SECRET',
-] as const;
+} as const satisfies Record<EventSourceSystem, string>;
+const sourceSecretVariables = eventSourceSystems.map((s) => systemCatalog[s].events.secretVariable);
+
+/** Per-system variables whose names and defaults come from the catalog of systems. */
+const systemVariables = {
+  ...(Object.fromEntries(
+    systemNames.map((s) => [
+      systemCatalog[s].simulator.portVariable,
+      port.default(systemCatalog[s].simulator.port),
+    ]),
+  ) as Record<SimulatorPortVariable, z.ZodDefault<typeof port>>),
+  ...(Object.fromEntries(
+    activitySystems.map((s) => [rateLimitOf(s).variable, rateLimit.default(rateLimitOf(s).perSecond)]),
+  ) as Record<RateLimitVariable, z.ZodDefault<typeof rateLimit>>),
+  ...(Object.fromEntries(
+    eventSourceSystems.map((s) => [
+      systemCatalog[s].events.secretVariable,
+      whsecSecret.default(devSourceSecrets[s]),
+    ]),
+  ) as Record<EventSecretVariable, z.ZodDefault<typeof whsecSecret>>),
+};
 
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 15m or 1h');
 
@@ -125,7 +154,7 @@ export const envSchema = z.object({
   /** Connectivity checks the API starts per minute, whoever asks (each probes every configured system). */
   CONNECTIVITY_CHECKS_PER_MINUTE: positiveInt.default(6),
 
-  SALESFORCE_LOGIN_URL: url.default('http://127.0.0.1:4010'),
+  SALESFORCE_LOGIN_URL: url.default(defaultSimulatorUrl('salesforce')),
   SALESFORCE_CLIENT_ID: z.string().min(1).default('dev-client'),
   SALESFORCE_CLIENT_SECRET: z.string().min(1).default('dev-secret'),
   /** With a username and password the password grant is used (it returns a refresh token); without, client credentials. */
@@ -139,7 +168,6 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('integration-coordinator'),
-  SALESFORCE_RATE_LIMIT_PER_SECOND: rateLimit.default(20),
   /** The Pub/Sub API (gRPC over TLS) the CDC subscriber reads change events from. */
   SALESFORCE_PUBSUB_ENDPOINT: z
     .string()
@@ -162,7 +190,7 @@ export const envSchema = z.object({
   CDC_BATCH_SIZE: positiveInt.max(100).default(50),
 
   SAP_WSDL_PATH: z.string().default(resolve(__dirname, '../wsdl/sap/rfc-functions.wsdl')),
-  SAP_ENDPOINT: url.default('http://127.0.0.1:4020/sap/bc/soap/rfc'),
+  SAP_ENDPOINT: url.default(defaultSimulatorUrl('sap', '/sap/bc/soap/rfc')),
   SAP_USERNAME: z.string().min(1).default('DEV_USER'),
   SAP_PASSWORD: z.string().min(1).default('dev-password'),
   SAP_TIMEOUT_MS: positiveInt.default(30_000),
@@ -173,25 +201,19 @@ export const envSchema = z.object({
     .string()
     .regex(/^\d{1,10}$/)
     .default('0000100000'),
-  SAP_RATE_LIMIT_PER_SECOND: rateLimit.default(10),
 
   WEBHOOK_SUBSCRIBERS: jsonOf('a JSON array', z.array(webhookSubscriber)).default([
     {
       name: 'dev-consumer',
-      url: 'http://127.0.0.1:4030/hooks/default',
+      url: defaultSimulatorUrl('webhooks', '/hooks/default'),
       secret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk',
     },
   ]),
   WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
-  WEBHOOK_RATE_LIMIT_PER_SECOND: rateLimit.default(50),
   ALERT_WEBHOOK_URL: url.optional(),
   /** Alertmanager base URL: alerts are also posted to its `/api/v2/alerts`. */
   ALERTMANAGER_URL: url.optional(),
 
-  /** Secrets the sources sign their webhooks with (Standard Webhooks), one per source. */
-  SALESFORCE_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.salesforce),
-  SAP_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.sap),
-  INVENTORY_EVENTS_SECRET: whsecSecret.default(devSourceSecrets.inventory),
   /** Which system owns each field of an Opportunity / SAP sales order pair (see docs/flows/event-sync.md). */
   FIELD_OWNERSHIP: jsonOf(
     'a JSON object',
@@ -204,15 +226,14 @@ export const envSchema = z.object({
   /** The SAP user name the coordinator's own changes carry (echo suppression); defaults to SAP_USERNAME. */
   SAP_TECHNICAL_USER: z.string().optional(),
 
-  INVENTORY_BASE_URL: url.default('http://127.0.0.1:4040'),
+  INVENTORY_BASE_URL: url.default(defaultSimulatorUrl('inventory')),
 
   /** Joins a billing customer (Stripe-compatible API) to customer creation; off unless set. */
   BILLING_ENABLED: boolFlag.default(false),
-  BILLING_API_URL: url.default('http://127.0.0.1:4050'),
+  BILLING_API_URL: url.default(defaultSimulatorUrl('billing')),
   /** A Stripe secret key (`sk_live_...` / `sk_test_...`); the default is the simulator's. */
   BILLING_SECRET_KEY: z.string().min(1).default('sk_test_devBillingLocalOnly0123456789'),
   BILLING_TIMEOUT_MS: positiveInt.default(20_000),
-  BILLING_RATE_LIMIT_PER_SECOND: rateLimit.default(20),
 
   /** The scheduled batch syncs, a JSON array (docs/flows/batch-sync.md). */
   BATCH_SYNCS: jsonOf(
@@ -282,11 +303,8 @@ export const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   TEMPORAL_DEV_DB_FILE: z.string().default('.data/temporal.db'),
   TEMPORAL_DEV_HEADLESS: boolFlag.default(false),
-  SIM_SALESFORCE_PORT: port.default(4010),
-  SIM_SAP_PORT: port.default(4020),
-  SIM_WEBHOOK_PORT: port.default(4030),
-  SIM_INVENTORY_PORT: port.default(4040),
-  SIM_BILLING_PORT: port.default(4050),
+  /** Simulator ports, rate limits and event secrets of each system (src/systems/catalog.ts). */
+  ...systemVariables,
 });
 
 export type Env = z.infer<typeof envSchema>;

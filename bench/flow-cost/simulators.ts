@@ -8,12 +8,12 @@ import { startAllSimulators } from '../../src/simulators';
 async function main(): Promise<void> {
   const latency = Number(process.env.BENCH_LATENCY_MS ?? 20);
   const started = await startAllSimulators({
-    ports: { salesforce: 0, sap: 0, 'webhook-consumer': 0 },
-    only: ['salesforce', 'sap', 'webhook-consumer'],
+    ports: { salesforce: 0, sap: 0, webhooks: 0 },
+    only: ['salesforce', 'sap', 'webhooks'],
     salesforce: { dailyApiLimit: 1_000_000_000 },
   });
   const sims = started.simulators;
-  const cores = [sims.salesforce?.core, sims.sap?.core, sims.webhookConsumer?.core];
+  const cores = [sims.salesforce?.core, sims.sap?.core, sims.webhooks?.core];
   const setLatency = (fixedMs: number) => {
     for (const core of cores) core?.faults.setLatency({ fixedMs, jitterMs: 0 });
   };
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     type: 'ready',
     salesforce: by.salesforce!.url,
     sapEndpoint: by.sap!.endpoint,
-    webhook: `${by['webhook-consumer']!.url}/hooks/default`,
+    webhook: `${by.webhooks!.url}/hooks/default`,
   });
 }
 

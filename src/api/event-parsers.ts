@@ -7,7 +7,7 @@ import {
 import type { ParsedSourceEvent } from '../domain/source-events';
 import type { SourceSystem } from '../domain/entity-event';
 
-export const eventSources = ['salesforce', 'sap', 'inventory'] as const satisfies readonly SourceSystem[];
+export { eventSourceSystems as eventSources } from '../systems/catalog';
 
 const parsers: Record<
   SourceSystem,

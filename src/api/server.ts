@@ -5,6 +5,7 @@ import { startTracing } from '../observability/tracing';
 import { projectDataConverter } from '../security/data-converter';
 import { activityRoutes } from '../workers/routes';
 import { createApp } from './app';
+import { connectivityTargets, eventSecrets } from './systems';
 import { configuredSyncs } from '../schedules/specs';
 
 /** Composition root of the HTTP API: reads config, connects to Temporal lazily, listens, shuts down. */
@@ -30,22 +31,10 @@ async function main(): Promise<void> {
       temporalUiUrl: config.TEMPORAL_UI_URL,
       syncs: configuredSyncs(config),
       activityRoutes: activityRoutes(config),
-      connectivityTargets: [
-        { system: 'salesforce', url: `${config.SALESFORCE_LOGIN_URL}/services/data/` },
-        { system: 'sap', url: config.SAP_ENDPOINT },
-        { system: 'inventory', url: config.INVENTORY_BASE_URL },
-        ...(config.BILLING_ENABLED
-          ? [{ system: 'billing', url: `${config.BILLING_API_URL}/v1/customers` }]
-          : []),
-        ...config.WEBHOOK_SUBSCRIBERS.map((s) => ({ system: `webhook:${s.name}`, url: s.url })),
-      ],
+      connectivityTargets: connectivityTargets(config),
       connectivityCheckLimit: { max: config.CONNECTIVITY_CHECKS_PER_MINUTE, windowMs: 60_000 },
       webhooks: {
-        secrets: {
-          salesforce: config.SALESFORCE_EVENTS_SECRET,
-          sap: config.SAP_EVENTS_SECRET,
-          inventory: config.INVENTORY_EVENTS_SECRET,
-        },
+        secrets: eventSecrets(config),
         ownership: config.FIELD_OWNERSHIP,
         idleTimeout: config.ENTITY_IDLE_TIMEOUT,
       },

@@ -2,7 +2,10 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { devAccessKey, devAccessKeys, loadConfigOrExit } from '../config';
-import { BILLING_DEFAULT_PORT, DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
+import type { Config } from '../config';
+import { DEV_BILLING_SECRET_KEY as devBillingKey } from '../simulators/billing';
+import { systemCatalog, systemNames } from '../systems/catalog';
+import type { SystemName } from '../systems/catalog';
 import { allSearchAttributes } from '../workflows/shared/search-attributes';
 import { devServerArgs, devServerTuningArgs } from './dev-server';
 import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
@@ -16,6 +19,19 @@ import { resolveTemporalExecutable } from './temporal-binary';
  * (the worker drains), then the simulators, then Temporal.
  */
 export const devApiToken = 'dev-api-token-local-only';
+
+/**
+ * Each simulator's line in the banner: the path a client uses and the dev credentials. A record over
+ * every system: a new one without a line does not compile.
+ */
+const bannerOf = {
+  salesforce: () => '   client dev-client / dev-secret',
+  sap: () => '/sap/bc/soap/rfc   DEV_USER / dev-password',
+  webhooks: () => '/hooks/default',
+  inventory: () => '   x-api-key: dev-inventory-key',
+  billing: (config) =>
+    `   Bearer ${config.BILLING_SECRET_KEY === devBillingKey ? devBillingKey : '(from BILLING_SECRET_KEY)'}${config.BILLING_ENABLED ? '' : '  (billing step off: BILLING_ENABLED=false)'}`,
+} satisfies Record<SystemName, (config: Config) => string>;
 
 const root = resolve(__dirname, '../..');
 const tsxArgs = (file: string) => ['--import', 'tsx', resolve(root, file)];
@@ -31,16 +47,10 @@ async function main(): Promise<void> {
     BILLING_ENABLED: process.env.BILLING_ENABLED || 'true',
   };
   // Billing talks to the billing simulator on its configured port unless pointed elsewhere.
-  env.BILLING_API_URL ||= `http://127.0.0.1:${env.SIM_BILLING_PORT || BILLING_DEFAULT_PORT}`;
+  env.BILLING_API_URL ||= `http://127.0.0.1:${env.SIM_BILLING_PORT || systemCatalog.billing.simulator.port}`;
   const config = loadConfigOrExit(env, { forApi: true, forCodecServer: true });
   const host = '127.0.0.1';
-  const simPorts = {
-    salesforce: config.SIM_SALESFORCE_PORT,
-    sap: config.SIM_SAP_PORT,
-    webhook: config.SIM_WEBHOOK_PORT,
-    inventory: config.SIM_INVENTORY_PORT,
-    billing: config.SIM_BILLING_PORT,
-  };
+  const simPort = (system: SystemName) => config[systemCatalog[system].simulator.portVariable];
   const temporalAddress = `${host}:${config.TEMPORAL_DEV_PORT}`;
   const codecUrl = `http://${config.CODEC_SERVER_HOST}:${config.CODEC_SERVER_PORT}`;
   // The dev UI sends no credentials over http, so its endpoint carries the key in its path; with keys
@@ -51,11 +61,10 @@ async function main(): Promise<void> {
   const ports: [number, string][] = [
     [config.TEMPORAL_DEV_PORT, 'Temporal gRPC, TEMPORAL_DEV_PORT'],
     [config.API_PORT, 'API, API_PORT'],
-    [simPorts.salesforce, 'Salesforce simulator, SIM_SALESFORCE_PORT'],
-    [simPorts.sap, 'SAP simulator, SIM_SAP_PORT'],
-    [simPorts.webhook, 'webhook consumer simulator, SIM_WEBHOOK_PORT'],
-    [simPorts.inventory, 'inventory simulator, SIM_INVENTORY_PORT'],
-    [simPorts.billing, 'billing simulator, SIM_BILLING_PORT'],
+    ...systemNames.map((system): [number, string] => [
+      simPort(system),
+      `${systemCatalog[system].title} simulator, ${systemCatalog[system].simulator.portVariable}`,
+    ]),
     [config.CODEC_SERVER_PORT, 'codec server, CODEC_SERVER_PORT'],
   ];
   if (!config.TEMPORAL_DEV_HEADLESS)
@@ -168,11 +177,9 @@ async function main(): Promise<void> {
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`,
     SIM_HOST: host,
-    SIM_SALESFORCE_PORT: String(simPorts.salesforce),
-    SIM_SAP_PORT: String(simPorts.sap),
-    SIM_WEBHOOK_PORT: String(simPorts.webhook),
-    SIM_INVENTORY_PORT: String(simPorts.inventory),
-    SIM_BILLING_PORT: String(simPorts.billing),
+    ...Object.fromEntries(
+      systemNames.map((system) => [systemCatalog[system].simulator.portVariable, String(simPort(system))]),
+    ),
     // SAP and the inventory simulator send their change events to the API's ingress, signed with the
     // secrets the API verifies. Salesforce changes come as real Salesforce sends them: change events on
     // the simulator's Pub/Sub API, read by the CDC subscriber started below (no webhook relay, which
@@ -196,8 +203,8 @@ async function main(): Promise<void> {
   await waitUntil(
     'the simulators',
     async () => {
-      for (const port of Object.values(simPorts))
-        if (!(await httpOk(`http://${host}:${port}/__admin/faults`))) return false;
+      for (const system of systemNames)
+        if (!(await httpOk(`http://${host}:${simPort(system)}/__admin/faults`))) return false;
       return true;
     },
     30_000,
@@ -207,7 +214,7 @@ async function main(): Promise<void> {
 
   // 3. The Salesforce CDC subscriber, a process of its own (one stream per channel; docs/flows/event-sync.md),
   // on the simulator's Pub/Sub API, trusting the certificate the simulator made at its start.
-  const pubSub = (await (await fetch(`http://${host}:${simPorts.salesforce}/__admin/pubsub`)).json()) as {
+  const pubSub = (await (await fetch(`http://${host}:${simPort('salesforce')}/__admin/pubsub`)).json()) as {
     endpoint?: string;
     caCertificate?: string;
   };
@@ -223,6 +230,12 @@ async function main(): Promise<void> {
   children.push(cdc);
   watch(cdc);
 
+  const simulatorLines = systemNames
+    .map(
+      (system) =>
+        `  ${`${systemCatalog[system].title} sim`.padEnd(16)}  http://${host}:${simPort(system)}${bannerOf[system](config)}`,
+    )
+    .join('\n');
   const ui = config.TEMPORAL_DEV_HEADLESS ? '(headless)' : `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`;
   console.log(`
 integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s)
@@ -231,12 +244,8 @@ integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s
   Temporal Web UI   ${ui}
   Temporal gRPC     ${temporalAddress}   (data: ${config.TEMPORAL_DEV_DB_FILE})
   Codec server      ${codecUrl}   key: ${devKeyInUse ? `${devAccessKey}  (the Web UI decodes through it)` : '(from ACCESS_KEYS)'}
-  Salesforce sim    http://${host}:${simPorts.salesforce}   client dev-client / dev-secret
+${simulatorLines}
   Pub/Sub API (sim) ${pubSub.endpoint}   read by the CDC subscriber (${config.CDC_CHANNELS.join(', ')})
-  SAP sim           http://${host}:${simPorts.sap}/sap/bc/soap/rfc   DEV_USER / dev-password
-  Webhook consumer  http://${host}:${simPorts.webhook}/hooks/default
-  Inventory sim     http://${host}:${simPorts.inventory}   x-api-key: dev-inventory-key
-  Billing sim       http://${host}:${simPorts.billing}   Bearer ${config.BILLING_SECRET_KEY === devBillingKey ? devBillingKey : '(from BILLING_SECRET_KEY)'}${config.BILLING_ENABLED ? '' : '  (billing step off: BILLING_ENABLED=false)'}
 
 Try:  curl -s ${apiUrl}/healthz
 Ctrl-C stops everything.

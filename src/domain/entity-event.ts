@@ -4,8 +4,10 @@
  * source event becomes one `EntityEvent`, delivered by signal-with-start to the one long-lived
  * workflow that owns its business record, so events for one record are applied in order, one at a time.
  */
+import type { EventSourceSystem } from '../systems/catalog';
 
-export type SourceSystem = 'salesforce' | 'sap' | 'inventory';
+/** A system that sends change events (src/systems/catalog.ts). */
+export type SourceSystem = EventSourceSystem;
 
 export type EntityEventKind =
   | 'account.created'

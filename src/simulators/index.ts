@@ -1,17 +1,16 @@
-import { BILLING_DEFAULT_PORT, createBillingSimulator, DEV_BILLING_SECRET_KEY } from './billing';
+import { createBillingSimulator, DEV_BILLING_SECRET_KEY } from './billing';
 import type { BillingSimulator, BillingSimulatorOptions } from './billing';
 import type { RunningSimulator } from './common/server';
-import { createInventorySimulator, DEV_INVENTORY_API_KEY, INVENTORY_DEFAULT_PORT } from './inventory';
+// The one coordinator file the simulators read: plain data (names, ports, port variables), no code.
+import { systemCatalog, systemNames } from '../systems/catalog';
+import type { SystemName } from '../systems/catalog';
+import { createInventorySimulator, DEV_INVENTORY_API_KEY } from './inventory';
 import { createSalesforceSimulator } from './salesforce';
 import type { SalesforceSimulator, SalesforceSimulatorOptions } from './salesforce';
-import { createSapSimulator, SAP_DEFAULT_PORT, SAP_SOAP_PATH } from './sap';
+import { createSapSimulator, SAP_SOAP_PATH } from './sap';
 import type { SapSimulator, SapSimulatorOptions } from './sap';
 import type { InventoryOptions, InventorySimulator } from './inventory';
-import {
-  createWebhookConsumerSimulator,
-  DEFAULT_WEBHOOK_ENDPOINTS,
-  WEBHOOK_CONSUMER_DEFAULT_PORT,
-} from './webhook-consumer';
+import { createWebhookConsumerSimulator, DEFAULT_WEBHOOK_ENDPOINTS } from './webhook-consumer';
 import type { WebhookConsumerOptions, WebhookConsumerSimulator } from './webhook-consumer';
 
 export { createBillingSimulator } from './billing';
@@ -21,7 +20,8 @@ export { createSapSimulator } from './sap';
 export { createWebhookConsumerSimulator } from './webhook-consumer';
 export type { RunningSimulator, SimulatorCore } from './common/server';
 
-export type SimulatorName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory' | 'billing';
+/** A simulator per system of the catalog, named like the system. */
+export type SimulatorName = SystemName;
 
 export interface SimulatorHandle {
   name: SimulatorName;
@@ -38,57 +38,107 @@ export interface SimulatorHandle {
 
 export interface StartAllOptions {
   host?: string;
-  /** Per-simulator port; 0 picks a free one. Defaults: 4010, 4020, 4030, 4040, 4050. */
+  /** Per-simulator port; 0 picks a free one. Defaults: the catalog's (4010, 4020, 4030, 4040, 4050). */
   ports?: Partial<Record<SimulatorName, number>>;
   /** Start only these (default: all). */
   only?: readonly SimulatorName[];
   salesforce?: SalesforceSimulatorOptions;
   sap?: SapSimulatorOptions;
-  webhookConsumer?: WebhookConsumerOptions;
+  webhooks?: WebhookConsumerOptions;
   inventory?: InventoryOptions;
   billing?: BillingSimulatorOptions;
+}
+
+/** The simulator objects, for programmatic access (records, faults) in the same process. */
+export interface SimulatorsByName {
+  salesforce: SalesforceSimulator;
+  sap: SapSimulator;
+  webhooks: WebhookConsumerSimulator;
+  inventory: InventorySimulator;
+  billing: BillingSimulator;
 }
 
 export interface StartedSimulators {
   handles: SimulatorHandle[];
   byName: Partial<Record<SimulatorName, SimulatorHandle>>;
-  /** The simulator objects, for programmatic access (records, faults) in the same process. */
-  simulators: {
-    salesforce?: SalesforceSimulator;
-    sap?: SapSimulator;
-    webhookConsumer?: WebhookConsumerSimulator;
-    inventory?: InventorySimulator;
-    billing?: BillingSimulator;
-  };
+  simulators: Partial<SimulatorsByName>;
   /** Stops all of them, in reverse start order. */
   stop(): Promise<void>;
 }
 
-export const DEFAULT_SIMULATOR_PORTS: Record<SimulatorName, number> = {
-  salesforce: 4010,
-  sap: SAP_DEFAULT_PORT,
-  'webhook-consumer': WEBHOOK_CONSUMER_DEFAULT_PORT,
-  inventory: INVENTORY_DEFAULT_PORT,
-  billing: BILLING_DEFAULT_PORT,
-};
+export const DEFAULT_SIMULATOR_PORTS = Object.fromEntries(
+  systemNames.map((name) => [name, systemCatalog[name].simulator.port]),
+) as Record<SimulatorName, number>;
 
 /** The environment variable that sets each simulator's port (as `npm run simulators` reads it). */
-export const SIMULATOR_PORT_ENV: Record<SimulatorName, string> = {
-  salesforce: 'SIM_SALESFORCE_PORT',
-  sap: 'SIM_SAP_PORT',
-  'webhook-consumer': 'SIM_WEBHOOK_PORT',
-  inventory: 'SIM_INVENTORY_PORT',
-  billing: 'SIM_BILLING_PORT',
+export const SIMULATOR_PORT_ENV = Object.fromEntries(
+  systemNames.map((name) => [name, systemCatalog[name].simulator.portVariable]),
+) as Record<SimulatorName, string>;
+
+interface Starter<N extends SimulatorName> {
+  create(options: StartAllOptions): SimulatorsByName[N];
+  /** The path a client appends to the base URL, and the dev credentials, for printing. */
+  describe(sim: SimulatorsByName[N], options: StartAllOptions): { endpointPath: string; credentials: string };
+}
+
+/** How to start each simulator: a record over every system, so a new one without an entry does not compile. */
+const starters: { [N in SimulatorName]: Starter<N> } = {
+  salesforce: {
+    create: (o) => createSalesforceSimulator(o.salesforce),
+    describe: ({ options: o }) => ({
+      endpointPath: '',
+      credentials: `OAuth2 client_id ${o.clientId} / client_secret ${o.clientSecret}; user ${o.username} / ${o.password}`,
+    }),
+  },
+  sap: {
+    create: (o) => createSapSimulator(o.sap),
+    describe: (_sim, o) => ({
+      endpointPath: SAP_SOAP_PATH,
+      credentials: `Basic auth ${Object.entries(o.sap?.users ?? { DEV_USER: 'dev-password' })
+        .map(([u, pw]) => `${u} / ${pw}`)
+        .join(', ')}`,
+    }),
+  },
+  webhooks: {
+    create: (o) => createWebhookConsumerSimulator(o.webhooks),
+    describe: (_sim, o) => ({
+      endpointPath: '/hooks/<endpoint>',
+      credentials: `secrets ${(o.webhooks?.endpoints ?? DEFAULT_WEBHOOK_ENDPOINTS)
+        .map((e) => `${e.name}: ${typeof e.secret === 'string' ? e.secret : e.secret.join(' | ')}`)
+        .join(', ')}`,
+    }),
+  },
+  inventory: {
+    create: (o) => createInventorySimulator(o.inventory),
+    describe: (_sim, o) => ({
+      endpointPath: '',
+      credentials: `x-api-key: ${o.inventory?.apiKeys?.[0] ?? DEV_INVENTORY_API_KEY}${
+        o.inventory?.events ? `, events -> ${o.inventory.events.url}` : ''
+      }`,
+    }),
+  },
+  billing: {
+    create: (o) => createBillingSimulator(o.billing),
+    describe: (_sim, o) => ({
+      endpointPath: '',
+      credentials: `Bearer ${o.billing?.secretKeys?.[0] ?? DEV_BILLING_SECRET_KEY} (Stripe-compatible)`,
+    }),
+  },
 };
 
-const ORDER: readonly SimulatorName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory', 'billing'];
-
-function handle(
-  name: SimulatorName,
-  running: RunningSimulator,
-  endpointPath: string,
-  credentials: string,
-): SimulatorHandle {
+async function startOne<N extends SimulatorName>(
+  name: N,
+  options: StartAllOptions,
+  started: StartedSimulators,
+): Promise<SimulatorHandle> {
+  const starter = starters[name];
+  const sim = starter.create(options);
+  (started.simulators as Record<N, SimulatorsByName[N]>)[name] = sim;
+  const running: RunningSimulator = await sim.start({
+    port: options.ports?.[name] ?? DEFAULT_SIMULATOR_PORTS[name],
+    host: options.host ?? '127.0.0.1',
+  });
+  const { endpointPath, credentials } = starter.describe(sim, options);
   return {
     name,
     url: running.url,
@@ -101,13 +151,11 @@ function handle(
 }
 
 /**
- * Starts the simulators (all by default) on loopback. If one cannot start (a port in use), the ones
- * already started are stopped again and the error, naming the port, is rethrown.
+ * Starts the simulators (all by default, in the catalog's order) on loopback. If one cannot start (a
+ * port in use), the ones already started are stopped again and the error, naming the port, is rethrown.
  */
 export async function startAllSimulators(options: StartAllOptions = {}): Promise<StartedSimulators> {
-  const host = options.host ?? '127.0.0.1';
-  const port = (name: SimulatorName) => options.ports?.[name] ?? DEFAULT_SIMULATOR_PORTS[name];
-  const wanted = ORDER.filter((n) => !options.only || options.only.includes(n));
+  const wanted = systemNames.filter((n) => !options.only || options.only.includes(n));
   const started: StartedSimulators = {
     handles: [],
     byName: {},
@@ -116,68 +164,9 @@ export async function startAllSimulators(options: StartAllOptions = {}): Promise
       for (const h of [...started.handles].reverse()) await h.stop();
     },
   };
-
   try {
     for (const name of wanted) {
-      let h: SimulatorHandle;
-      switch (name) {
-        case 'salesforce': {
-          const sim = createSalesforceSimulator(options.salesforce);
-          started.simulators.salesforce = sim;
-          const o = sim.options;
-          h = handle(
-            name,
-            await sim.start({ port: port(name), host }),
-            '',
-            `OAuth2 client_id ${o.clientId} / client_secret ${o.clientSecret}; user ${o.username} / ${o.password}`,
-          );
-          break;
-        }
-        case 'sap': {
-          const sim = createSapSimulator(options.sap);
-          started.simulators.sap = sim;
-          const users = Object.entries(options.sap?.users ?? { DEV_USER: 'dev-password' })
-            .map(([u, pw]) => `${u} / ${pw}`)
-            .join(', ');
-          h = handle(name, await sim.start({ port: port(name), host }), SAP_SOAP_PATH, `Basic auth ${users}`);
-          break;
-        }
-        case 'webhook-consumer': {
-          const sim = createWebhookConsumerSimulator(options.webhookConsumer);
-          started.simulators.webhookConsumer = sim;
-          const endpoints = options.webhookConsumer?.endpoints ?? DEFAULT_WEBHOOK_ENDPOINTS;
-          const secrets = endpoints
-            .map((e) => `${e.name}: ${typeof e.secret === 'string' ? e.secret : e.secret.join(' | ')}`)
-            .join(', ');
-          h = handle(
-            name,
-            await sim.start({ port: port(name), host }),
-            '/hooks/<endpoint>',
-            `secrets ${secrets}`,
-          );
-          break;
-        }
-        case 'inventory': {
-          const sim = createInventorySimulator(options.inventory);
-          started.simulators.inventory = sim;
-          const key = options.inventory?.apiKeys?.[0] ?? DEV_INVENTORY_API_KEY;
-          const events = options.inventory?.events ? `, events -> ${options.inventory.events.url}` : '';
-          h = handle(name, await sim.start({ port: port(name), host }), '', `x-api-key: ${key}${events}`);
-          break;
-        }
-        case 'billing': {
-          const sim = createBillingSimulator(options.billing);
-          started.simulators.billing = sim;
-          const key = options.billing?.secretKeys?.[0] ?? DEV_BILLING_SECRET_KEY;
-          h = handle(
-            name,
-            await sim.start({ port: port(name), host }),
-            '',
-            `Bearer ${key} (Stripe-compatible)`,
-          );
-          break;
-        }
-      }
+      const h = await startOne(name, options, started);
       started.handles.push(h);
       started.byName[name] = h;
     }

@@ -15,6 +15,8 @@ import { SapClient } from '../activities/sap/client';
 import { createWebhookActivities } from '../activities/webhooks/activities';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import { activitySystems, rateLimitOf } from '../systems/catalog';
+import type { SystemName } from '../systems/catalog';
 import type { SystemQueue } from '../workflows/shared/task-queues';
 import type { QueueTuning, WorkerActivities } from './worker-set';
 
@@ -37,57 +39,69 @@ export function createSalesforceClient(config: Config): SalesforceClient {
   });
 }
 
-export function buildActivities(config: Config, runtime: RuntimeDeps = {}): WorkerActivities {
-  const salesforce = createSalesforceClient(config);
-  const sap = new SapClient({
-    wsdlPath: config.SAP_WSDL_PATH,
-    endpoint: config.SAP_ENDPOINT,
-    username: config.SAP_USERNAME,
-    password: config.SAP_PASSWORD,
-    timeoutMs: config.SAP_TIMEOUT_MS,
-  });
-  const salesArea = {
-    salesOrg: config.SAP_SALES_ORG,
-    distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
-    division: config.SAP_DIVISION,
-    referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
-  };
-  const webhooks = createWebhookActivities({
-    subscribers: config.WEBHOOK_SUBSCRIBERS,
-    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-  });
-  return {
-    salesforce: {
-      ...createSalesforceActivities({ client: salesforce }),
-      ...createSalesforceBatchActivities({ client: salesforce }),
-      ...createSalesforceReconcileActivities({ client: salesforce }),
-    },
-    sap: {
-      ...createSapActivities({ client: sap, salesArea }),
-      ...createSapOrderActivities({ client: sap, salesArea }),
-      ...createSapBatchActivities({
-        client: sap,
-        salesArea,
-        technicalUser: config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
-      }),
-      ...createSapReconcileActivities({
-        client: sap,
-        salesArea,
-        technicalUser: config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME,
-      }),
-    },
-    webhooks,
-    ...(config.BILLING_ENABLED
-      ? {
-          billing: createBillingActivities({
-            client: createBillingClient({
-              apiUrl: config.BILLING_API_URL,
-              secretKey: config.BILLING_SECRET_KEY,
-              timeoutMs: config.BILLING_TIMEOUT_MS,
-            }),
+/**
+ * Each system's activities, built from configuration; `undefined` = none (no worker for its queue). A
+ * record over every system of the catalog: a new system without an entry here does not compile.
+ */
+export const systemActivities = {
+  salesforce: (config) => {
+    const client = createSalesforceClient(config);
+    return {
+      ...createSalesforceActivities({ client }),
+      ...createSalesforceBatchActivities({ client }),
+      ...createSalesforceReconcileActivities({ client }),
+    };
+  },
+  sap: (config) => {
+    const client = new SapClient({
+      wsdlPath: config.SAP_WSDL_PATH,
+      endpoint: config.SAP_ENDPOINT,
+      username: config.SAP_USERNAME,
+      password: config.SAP_PASSWORD,
+      timeoutMs: config.SAP_TIMEOUT_MS,
+    });
+    const salesArea = {
+      salesOrg: config.SAP_SALES_ORG,
+      distributionChannel: config.SAP_DISTRIBUTION_CHANNEL,
+      division: config.SAP_DIVISION,
+      referenceCustomer: config.SAP_REFERENCE_CUSTOMER,
+    };
+    const technicalUser = config.SAP_TECHNICAL_USER ?? config.SAP_USERNAME;
+    return {
+      ...createSapActivities({ client, salesArea }),
+      ...createSapOrderActivities({ client, salesArea }),
+      ...createSapBatchActivities({ client, salesArea, technicalUser }),
+      ...createSapReconcileActivities({ client, salesArea, technicalUser }),
+    };
+  },
+  webhooks: (config) =>
+    createWebhookActivities({
+      subscribers: config.WEBHOOK_SUBSCRIBERS,
+      timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+    }),
+  // The inventory service has a simulator, events and a connectivity check, but no activities yet.
+  inventory: () => undefined,
+  billing: (config) =>
+    config.BILLING_ENABLED
+      ? createBillingActivities({
+          client: createBillingClient({
+            apiUrl: config.BILLING_API_URL,
+            secretKey: config.BILLING_SECRET_KEY,
+            timeoutMs: config.BILLING_TIMEOUT_MS,
           }),
-        }
-      : {}),
+        })
+      : undefined,
+} satisfies Record<SystemName, (config: Config) => object | undefined>;
+
+export function buildActivities(config: Config, runtime: RuntimeDeps = {}): WorkerActivities {
+  const activities: WorkerActivities = {};
+  for (const system of activitySystems) {
+    const built = systemActivities[system](config);
+    if (built) activities[system] = built;
+  }
+  const webhooks = activities.webhooks as ReturnType<typeof systemActivities.webhooks>;
+  return {
+    ...activities,
     // Configuration-only lookups the workflows call as local activities (no task-queue round trip).
     local: {
       listSubscribers: (input: { type: string }) => webhooks.listSubscribers(input),
@@ -113,12 +127,10 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
 
 /** Each system's rate limit on its task queue (server-enforced across all workers); 0 means none. */
 export function queueTuning(config: Config): Partial<Record<SystemQueue, QueueTuning>> {
-  const limit = (perSecond: number): QueueTuning =>
-    perSecond > 0 ? { maxTaskQueueActivitiesPerSecond: perSecond } : {};
-  return {
-    salesforce: limit(config.SALESFORCE_RATE_LIMIT_PER_SECOND),
-    sap: limit(config.SAP_RATE_LIMIT_PER_SECOND),
-    webhooks: limit(config.WEBHOOK_RATE_LIMIT_PER_SECOND),
-    billing: limit(config.BILLING_RATE_LIMIT_PER_SECOND),
-  };
+  return Object.fromEntries(
+    activitySystems.map((system) => {
+      const perSecond = config[rateLimitOf(system).variable];
+      return [system, perSecond > 0 ? { maxTaskQueueActivitiesPerSecond: perSecond } : {}];
+    }),
+  );
 }

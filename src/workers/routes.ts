@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { activitySystems, rateLimitOf } from '../systems/catalog';
 import type { ActivityRoutes } from '../workflows/shared/task-queues';
 
 /**
@@ -8,11 +9,10 @@ import type { ActivityRoutes } from '../workflows/shared/task-queues';
  * worker read the same `*_RATE_LIMIT_PER_SECOND` variables.
  */
 export function activityRoutes(config: Config): ActivityRoutes {
-  const route = (perSecond: number) => (perSecond > 0 ? 'own-queue' : 'workflow-queue');
-  return {
-    salesforce: route(config.SALESFORCE_RATE_LIMIT_PER_SECOND),
-    sap: route(config.SAP_RATE_LIMIT_PER_SECOND),
-    webhooks: route(config.WEBHOOK_RATE_LIMIT_PER_SECOND),
-    billing: route(config.BILLING_RATE_LIMIT_PER_SECOND),
-  };
+  return Object.fromEntries(
+    activitySystems.map((system) => [
+      system,
+      config[rateLimitOf(system).variable] > 0 ? 'own-queue' : 'workflow-queue',
+    ]),
+  );
 }

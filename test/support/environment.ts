@@ -3,13 +3,12 @@ import { loadConfig } from '../../src/config';
 import type { Config } from '../../src/config';
 import { buildActivities } from '../../src/workers/dependencies';
 import type { TestWorkerOptions } from './workers';
-import { createSalesforceSimulator } from '../../src/simulators/salesforce';
-import type { SalesforceSimulator, SalesforceSimulatorOptions } from '../../src/simulators/salesforce';
-import { createSapSimulator } from '../../src/simulators/sap';
+import { startAllSimulators } from '../../src/simulators';
+import type { SimulatorHandle, StartAllOptions } from '../../src/simulators';
+import type { SalesforceSimulator } from '../../src/simulators/salesforce';
 import type { SapSimulator } from '../../src/simulators/sap';
-import { createWebhookConsumerSimulator } from '../../src/simulators/webhook-consumer';
 import type { WebhookConsumerSimulator } from '../../src/simulators/webhook-consumer';
-import type { RunningSimulator } from '../../src/simulators/common/server';
+import type { SystemName } from '../../src/systems/catalog';
 import { startRecorder } from './recorder';
 import type { TemporalTestContext } from './temporal';
 import { uniquePrefix } from './temporal';
@@ -37,6 +36,28 @@ export interface IntegrationEnvironment {
   stop(): Promise<void>;
 }
 
+const testWebhookSecret = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';
+
+/**
+ * The configuration that points the coordinator at each system's simulator. A record over every system:
+ * a new system without an entry does not compile.
+ */
+export const simulatorEnvOf = {
+  salesforce: (sim) => ({ SALESFORCE_LOGIN_URL: sim.url }),
+  sap: (sim) => ({ SAP_ENDPOINT: sim.endpoint, SAP_TIMEOUT_MS: '5000' }),
+  webhooks: (sim) => ({
+    WEBHOOK_SUBSCRIBERS: JSON.stringify([
+      { name: 'consumer', url: `${sim.url}/hooks/default`, secret: testWebhookSecret },
+    ]),
+    WEBHOOK_TIMEOUT_MS: '3000',
+  }),
+  inventory: (sim) => ({ INVENTORY_BASE_URL: sim.url }),
+  billing: (sim) => ({ BILLING_API_URL: sim.url }),
+} satisfies Record<SystemName, (sim: SimulatorHandle) => Record<string, string>>;
+
+/** The simulators an integration environment starts (the customer flow's systems). */
+const environmentSystems = ['salesforce', 'sap', 'webhooks'] as const satisfies readonly SystemName[];
+
 /**
  * The simulators on ephemeral loopback ports and a configuration pointing at them, built with the
  * same `loadConfig` and `buildActivities` as production. One environment per test file.
@@ -44,34 +65,21 @@ export interface IntegrationEnvironment {
 export async function startIntegrationEnvironment(
   t: TemporalTestContext,
   env: Record<string, string> = {},
-  simulators: { salesforce?: SalesforceSimulatorOptions } = {},
+  simulators: Pick<StartAllOptions, 'salesforce'> = {},
 ): Promise<IntegrationEnvironment> {
-  const salesforce = createSalesforceSimulator(simulators.salesforce);
-  const sap = createSapSimulator();
-  const webhooks = createWebhookConsumerSimulator();
-  const running: RunningSimulator[] = [
-    await salesforce.start({ port: 0 }),
-    await sap.start({ port: 0 }),
-    await webhooks.start({ port: 0 }),
-  ];
-  const [sfRun, sapRun, hookRun] = running as [RunningSimulator, RunningSimulator, RunningSimulator];
+  const started = await startAllSimulators({
+    ...simulators,
+    only: environmentSystems,
+    ports: Object.fromEntries(environmentSystems.map((s) => [s, 0])),
+  });
   const alerts = await startRecorder();
   const config = loadConfig({
     API_TOKEN: 'test-token-0123456789abcdef',
-    SALESFORCE_LOGIN_URL: sfRun.url,
-    SAP_ENDPOINT: `${sapRun.url}/sap/bc/soap/rfc`,
-    SAP_TIMEOUT_MS: '5000',
-    WEBHOOK_SUBSCRIBERS: JSON.stringify([
-      {
-        name: 'consumer',
-        url: `${hookRun.url}/hooks/default`,
-        secret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk',
-      },
-    ]),
-    WEBHOOK_TIMEOUT_MS: '3000',
+    ...Object.assign({}, ...environmentSystems.map((s) => simulatorEnvOf[s](started.byName[s]!))),
     ALERT_WEBHOOK_URL: alerts.url,
     ...env,
   });
+  const { salesforce, sap, webhooks } = started.simulators as Required<typeof started.simulators>;
   return {
     config,
     salesforce,
@@ -94,7 +102,7 @@ export async function startIntegrationEnvironment(
       );
     },
     async stop() {
-      await Promise.all(running.map((r) => r.stop()));
+      await started.stop();
       await alerts.close();
     },
   };

@@ -7,16 +7,19 @@ import type { SalesforceActivities } from '../../activities/salesforce/activitie
 import type { SapActivities, SapOrderActivities } from '../../activities/sap/activities';
 import type { WebhookActivities } from '../../activities/webhooks/activities';
 import { activityQueueFor } from './task-queues';
-import type { ActivityRoute } from './task-queues';
+import type { ActivityRoute, SystemQueue } from './task-queues';
+
+/** A table with an entry for every activity queue: a system added to the catalog without one fails here. */
+type EveryQueue<T extends Record<SystemQueue, object>> = T;
 
 /** What each activity queue hosts, as the workflows see it (types only: the sandbox loads no client). */
-export interface ActivitiesByQueue {
+export type ActivitiesByQueue = EveryQueue<{
   salesforce: SalesforceActivities;
   sap: SapActivities & SapOrderActivities;
   webhooks: WebhookActivities;
   ops: OpsActivities & AlertActivities;
   billing: BillingActivities;
-}
+}>;
 
 /**
  * The activities of one system, with the given policy: on that system's queue beside the running

@@ -4,8 +4,14 @@
  * and one slow system cannot starve the others. A workflow derives its activity queues from its own
  * queue's prefix, so a test (or a second deployment) with another prefix is fully isolated.
  */
-export const systemQueues = ['salesforce', 'sap', 'webhooks', 'inventory', 'billing', 'ops'] as const;
-export type SystemQueue = (typeof systemQueues)[number];
+import { activitySystems } from '../../systems/catalog';
+import type { ActivitySystem } from '../../systems/catalog';
+
+/** The coordinator's own activities (alerts, lookups of other runs, sync state): not an external system. */
+export const opsQueue = 'ops';
+/** Every activity queue: one per system with activities (src/systems/catalog.ts), and `ops`. */
+export const systemQueues: readonly SystemQueue[] = [...activitySystems, opsQueue];
+export type SystemQueue = ActivitySystem | typeof opsQueue;
 export const coordinatorQueue = 'coordinator';
 
 export function taskQueueName(prefix: string, queue: SystemQueue | typeof coordinatorQueue): string {
@@ -28,4 +34,4 @@ export function activityQueueFor(workflowTaskQueue: string, system: SystemQueue)
  * limited: only systems whose limit is switched off are routed there (see activityRoutes()).
  */
 export type ActivityRoute = 'own-queue' | 'workflow-queue';
-export type ActivityRoutes = Partial<Record<'salesforce' | 'sap' | 'webhooks' | 'billing', ActivityRoute>>;
+export type ActivityRoutes = Partial<Record<ActivitySystem, ActivityRoute>>;
