@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
+import { serviceWorkflowTypes } from '../workflows/workflow-types';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -102,6 +103,7 @@ export function openApiDocument() {
           summary: 'List runs (visibility query)',
           parameters: [
             { name: 'flow', in: 'query', schema: { type: 'string' } },
+            { name: 'type', in: 'query', schema: { enum: [...serviceWorkflowTypes] } },
             {
               name: 'status',
               in: 'query',
@@ -150,11 +152,12 @@ export function openApiDocument() {
       '/v1/runs/{workflowId}/redrive': {
         post: {
           summary:
-            'Restart a failed/cancelled run with its original input, or redeliver the notifications a completed run gave up on',
+            'Redrive a run as its flow defines: restart a failed/cancelled run with its original input, or redeliver the notifications a completed run gave up on; flows that cannot be redriven (entity, scheduled and state workflows, connectivity checks) answer 409 saying what to do instead',
           parameters: runIdParam,
           responses: {
             '202': { description: 'redrive started' },
-            '409': errorResponse('nothing to redrive'),
+            '404': errorResponse('no such run'),
+            '409': errorResponse('nothing to redrive, or not redrivable'),
           },
         },
       },

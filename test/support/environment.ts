@@ -65,7 +65,7 @@ const environmentSystems = ['salesforce', 'sap', 'webhooks'] as const satisfies 
 export async function startIntegrationEnvironment(
   t: TemporalTestContext,
   env: Record<string, string> = {},
-  simulators: Pick<StartAllOptions, 'salesforce'> = {},
+  simulators: Pick<StartAllOptions, 'salesforce' | 'webhooks'> = {},
 ): Promise<IntegrationEnvironment> {
   const started = await startAllSimulators({
     ...simulators,
