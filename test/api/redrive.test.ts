@@ -129,7 +129,7 @@ describe('redrive per flow (flows registry)', () => {
 
   it('every flow of the registry says whether and how it is redriven', () => {
     for (const [type, flow] of Object.entries(flows)) {
-      if (flow.redrive.kind === 'refuse') expect(flow.redrive.reason, type).toMatch(/: .{10,}/);
+      if (flow.redrive.kind === 'refuse') expect(flow.redrive.reason.length, type).toBeGreaterThan(40);
       else expect(flow.lifetime, type).toBe('one-shot');
     }
   });
