@@ -329,7 +329,7 @@ export class ConfigError extends Error {
 }
 
 export interface LoadOptions {
-  /** The API needs its bearer token; other processes do not. */
+  /** The API needs its bearer token or access keys; other processes do not. */
   forApi?: boolean;
   /** The codec server needs access keys. */
   forCodecServer?: boolean;
@@ -369,8 +369,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     }
     payloadKeyring = ring.keyring;
   }
-  if (options.forApi && !cleaned.API_TOKEN) {
-    problems.push('API_TOKEN: required by the API (a bearer token of at least 16 characters)');
+  if (options.forApi && !cleaned.API_TOKEN && !cleaned.ACCESS_KEYS) {
+    problems.push(
+      'API_TOKEN: required by the API unless ACCESS_KEYS is set (a bearer token of at least 16 characters)',
+    );
   }
   if (options.forCodecServer && !cleaned.ACCESS_KEYS) {
     problems.push('ACCESS_KEYS: required by the codec server (keys with the codec scope; npm run keys:new)');

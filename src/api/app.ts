@@ -4,7 +4,8 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
-import { bearerAuth } from './auth';
+import { registerAccessControl } from './access';
+import type { AccessKeyring } from '../security/access-keys';
 import type { Config } from '../config';
 import { registerApiMetrics } from '../observability/http-metrics';
 import { buildReport, reportMarkdown, reportQuery } from '../report/report';
@@ -22,7 +23,10 @@ import type { NotificationRetry } from '../workflows/customer-creation.messages'
 import type { ActivityRoutes } from '../workflows/shared/task-queues';
 
 export interface ApiSettings {
-  apiToken: string;
+  /** The single bearer token (every scope); optional when `accessKeys` are given. */
+  apiToken?: string;
+  /** Scoped access keys (ACCESS_KEYS): `src/api/access.ts` says which scope each route needs. */
+  accessKeys?: AccessKeyring;
   taskQueuePrefix: string;
   temporalUiUrl: string;
   /**
@@ -96,7 +100,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', bearerAuth(settings.apiToken));
+    registerAccessControl(v1, { apiToken: settings.apiToken, accessKeys: settings.accessKeys });
 
     registerConnectivityRoutes(v1, client, {
       workflowQueue,

@@ -1,3 +1,4 @@
+import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
 import { serviceWorkflowTypes } from '../workflows/workflow-types';
@@ -42,15 +43,40 @@ const errorResponse = (description: string) => ({
 });
 const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } }];
 
+/**
+ * Every /v1 operation answers 401 (no valid key), 403 (the key lacks the operation's scope, named in
+ * `x-required-scope`) and 429 (the key's rate, with Retry-After), from `src/api/access.ts`.
+ */
+function withAccessControl<D extends { paths: Record<string, Record<string, { responses: object }>> }>(
+  doc: D,
+): D {
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    if (!path.startsWith('/v1/')) continue;
+    for (const [method, operation] of Object.entries(operations)) {
+      const scope = routeScope(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
+      Object.assign(operation, {
+        'x-required-scope': scope,
+        responses: {
+          '401': errorResponse('missing or invalid key or token'),
+          '403': errorResponse(`the key does not hold the ${scope} scope`),
+          '429': errorResponse("over the key's rate limit; see Retry-After"),
+          ...operation.responses,
+        },
+      });
+    }
+  }
+  return doc;
+}
+
 /** The API's OpenAPI 3.1 document; request bodies come from the same zod schemas that validate them. */
 export function openApiDocument() {
-  return {
+  return withAccessControl({
     openapi: '3.1.0',
     info: {
       title: 'integration-coordinator',
       version: '0.1.0',
       description:
-        'Starts and inspects durable integration runs (Temporal workflows). Every /v1 call needs `Authorization: Bearer <API_TOKEN>`.',
+        'Starts and inspects durable integration runs (Temporal workflows). Every /v1 call needs `Authorization: Bearer <key>`: an access key holding the scope the operation names in `x-required-scope` (ACCESS_KEYS), or the single API_TOKEN.',
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -196,5 +222,5 @@ export function openApiDocument() {
         },
       },
     },
-  };
+  });
 }

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../observability/logging';
 import { startTracing } from '../observability/tracing';
+import { AccessKeyring } from '../security/access-keys';
 import { projectDataConverter } from '../security/data-converter';
 import { activityRoutes } from '../workers/routes';
 import { createApp } from './app';
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   const app = await createApp({
     temporalClient: client,
     settings: {
-      apiToken: config.API_TOKEN!, // checked by loadConfigOrExit({ forApi: true })
+      // At least one of them: checked by loadConfigOrExit({ forApi: true }).
+      apiToken: config.API_TOKEN,
+      accessKeys: config.ACCESS_KEYS ? new AccessKeyring(config.ACCESS_KEYS) : undefined,
       taskQueuePrefix: config.TASK_QUEUE_PREFIX,
       reportConfig: config,
       temporalUiUrl: config.TEMPORAL_UI_URL,

@@ -240,7 +240,7 @@ async function main(): Promise<void> {
   console.log(`
 integration-coordinator is up (${((Date.now() - startedAt) / 1000).toFixed(1)} s)
 
-  API               ${apiUrl}        token: ${env.API_TOKEN === devApiToken ? devApiToken : '(from API_TOKEN)'}
+  API               ${apiUrl}        token: ${env.API_TOKEN === devApiToken ? devApiToken : '(from API_TOKEN)'}, or the access key below
   Temporal Web UI   ${ui}
   Temporal gRPC     ${temporalAddress}   (data: ${config.TEMPORAL_DEV_DB_FILE})
   Codec server      ${codecUrl}   key: ${devKeyInUse ? `${devAccessKey}  (the Web UI decodes through it)` : '(from ACCESS_KEYS)'}
