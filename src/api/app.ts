@@ -15,6 +15,7 @@ import { openApiDocument } from './openapi';
 import { registerConnectivityRoutes } from './routes/connectivity-checks';
 import { registerCustomerRoutes } from './routes/customers';
 import { registerRunRoutes } from './routes/runs';
+import { registerFailedRunRoutes } from './routes/failed-runs';
 import { registerWebhookRoutes } from './routes/webhooks';
 import type { WebhookSettings } from './routes/webhooks';
 import { registerSyncRoutes } from './syncs';
@@ -108,6 +109,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       limit: settings.connectivityCheckLimit,
     });
     registerRunRoutes(v1, client, { temporalUiUrl: settings.temporalUiUrl, workflowQueue });
+    registerFailedRunRoutes(v1, client, { workflowQueue });
     registerSyncRoutes(v1, client, { syncs: settings.syncs ?? [], workflowQueue });
     const reportConfig = settings.reportConfig;
     if (reportConfig) {

@@ -151,6 +151,23 @@ export function openApiDocument() {
           responses: { '200': { description: 'runs, newest first' } },
         },
       },
+      '/v1/failed-runs': {
+        get: {
+          summary: 'Failed runs by flow, close-time range and failure type, one page at a time',
+          parameters: [
+            { name: 'flow', in: 'query', schema: { type: 'string' } },
+            { name: 'failureType', in: 'query', schema: { type: 'string' } },
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
+            { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: '{ runs, nextPageToken? }: follow nextPageToken until it is absent' },
+            '400': errorResponse('a parameter is out of range, or the page token is not one of ours'),
+          },
+        },
+      },
       '/v1/runs/{workflowId}': {
         get: {
           summary: 'Status, current step, result or failure of a run',
