@@ -14,6 +14,7 @@ export const routeScopes: Record<string, AccessScope> = {
   'POST /v1/customers': 'flows:start',
   'GET /v1/runs': 'runs:read',
   'GET /v1/runs/:workflowId': 'runs:read',
+  'GET /v1/failed-runs': 'runs:read',
   'POST /v1/runs/:workflowId/cancel': 'runs:operate',
   'POST /v1/runs/:workflowId/redrive': 'runs:operate',
   'POST /v1/connectivity-checks': 'runs:operate',
