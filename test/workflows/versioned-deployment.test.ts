@@ -1,5 +1,6 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerSchema } from '../../src/domain/customer';
@@ -92,6 +93,24 @@ describe('versioned deployments', () => {
           60_000,
           250,
         );
+        // The new routing reaches the task queues' partitions asynchronously (1.32 reports it); until it has,
+        // a pinned run's next workflow task is not told that the current version changed. Servers that do
+        // not report the propagation (the CLI's dev server) leave the state unspecified.
+        const { COMPLETED, UNSPECIFIED } = {
+          COMPLETED: temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED,
+          UNSPECIFIED: temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_UNSPECIFIED,
+        };
+        await waitFor(`${buildId}'s routing to reach the task queues`, async () => {
+          const { workerDeploymentInfo: info } = await t.client.workflowService.describeWorkerDeployment({
+            namespace: t.namespace,
+            deploymentName,
+          });
+          const state = info?.routingConfigUpdateState ?? UNSPECIFIED;
+          return (
+            info?.routingConfig?.currentDeploymentVersion?.buildId === buildId &&
+            (state === COMPLETED || state === UNSPECIFIED)
+          );
+        });
       },
     };
   }
