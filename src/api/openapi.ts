@@ -1,7 +1,7 @@
 import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
-import { serviceWorkflowTypes } from '../workflows/workflow-types';
+import { listQuery } from './routes/runs';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -41,25 +41,58 @@ const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
-const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: { type: 'string' } }];
+/** The rules of `safeText` (src/api/params.ts), which zod's refinements cannot carry into JSON Schema. */
+const safeTextSchema = (maxBytes: number) => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: maxBytes,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+  description: `no control characters; at most ${maxBytes} bytes in UTF-8`,
+});
+const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: safeTextSchema(255) }];
+
+/** Query parameters from the zod schema the route parses its query with. */
+function queryParameters(schema: z.ZodObject) {
+  const properties = (json(schema) as { properties: Record<string, Record<string, unknown>> }).properties;
+  return Object.entries(properties).map(([name, prop]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: name === 'businessKey' ? safeTextSchema(255) : prop,
+  }));
+}
+
+interface Operation {
+  parameters?: { in: string }[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
 
 /**
- * Every /v1 operation answers 401 (no valid key), 403 (the key lacks the operation's scope, named in
- * `x-required-scope`) and 429 (the key's rate, with Retry-After), from `src/api/access.ts`.
+ * The answers every /v1 operation shares, added where an operation does not describe them itself: 401
+ * (no valid key), 403 (the key lacks the operation's scope, named in `x-required-scope`), 429 (the key's
+ * rate, with Retry-After), all from `src/api/access.ts`; 503 when Temporal does not answer in time
+ * (src/api/errors.ts); 400 for an invalid path parameter and 404 for a run that is not this service's;
+ * 415 for a body that is not JSON.
  */
-function withAccessControl<D extends { paths: Record<string, Record<string, { responses: object }>> }>(
-  doc: D,
-): D {
+function withCommonAnswers<D extends { paths: Record<string, Record<string, Operation>> }>(doc: D): D {
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!path.startsWith('/v1/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
       const scope = routeScope(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
+      const inPath = operation.parameters?.some((p) => p.in === 'path');
       Object.assign(operation, {
         'x-required-scope': scope,
         responses: {
+          ...(inPath ? { '400': errorResponse('an invalid path parameter') } : {}),
           '401': errorResponse('missing or invalid key or token'),
           '403': errorResponse(`the key does not hold the ${scope} scope`),
+          ...(path.includes('{workflowId}')
+            ? { '404': errorResponse('no run of this service with this id') }
+            : {}),
+          ...(operation.requestBody ? { '415': errorResponse('the body is not application/json') } : {}),
           '429': errorResponse("over the key's rate limit; see Retry-After"),
+          '503': errorResponse('Temporal did not answer in time; see Retry-After'),
           ...operation.responses,
         },
       });
@@ -68,9 +101,51 @@ function withAccessControl<D extends { paths: Record<string, Record<string, { re
   return doc;
 }
 
+/** `POST /webhooks/<source>`: signed by the source (Standard Webhooks), no bearer key. */
+const webhookIngress = (source: string) => ({
+  post: {
+    security: [],
+    summary: `Events from ${source}, signed per Standard Webhooks with ${source}'s own secret`,
+    parameters: [
+      {
+        name: 'webhook-id',
+        in: 'header',
+        required: true,
+        schema: { type: 'string', minLength: 1 },
+        description: 'the event id; a repeated id is applied once',
+      },
+      {
+        name: 'webhook-timestamp',
+        in: 'header',
+        required: true,
+        schema: { type: 'string', pattern: '^[0-9]+$' },
+        description: 'unix seconds; refused outside a 5 minute tolerance',
+      },
+      {
+        name: 'webhook-signature',
+        in: 'header',
+        required: true,
+        schema: { type: 'string', pattern: '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$' },
+        description: 'space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`',
+      },
+    ],
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { type: 'object' } } },
+    },
+    responses: {
+      '200': { description: 'received: delivered to the record workflows, or ignored with the reason' },
+      '400': errorResponse('stale or invalid timestamp, or a body that is not an event of this source'),
+      '401': errorResponse('missing or invalid signature'),
+      '415': errorResponse('the body is not application/json'),
+      '503': errorResponse('Temporal did not take the event; the source redelivers'),
+    },
+  },
+});
+
 /** The API's OpenAPI 3.1 document; request bodies come from the same zod schemas that validate them. */
 export function openApiDocument() {
-  return withAccessControl({
+  return withCommonAnswers({
     openapi: '3.1.0',
     info: {
       title: 'integration-coordinator',
@@ -91,6 +166,9 @@ export function openApiDocument() {
           responses: { '200': { description: 'connected' }, '503': { description: 'Temporal unreachable' } },
         },
       },
+      '/webhooks/salesforce': webhookIngress('salesforce'),
+      '/webhooks/sap': webhookIngress('sap'),
+      '/webhooks/inventory': webhookIngress('inventory'),
       '/v1/customers': {
         post: {
           summary: 'Create a customer in Salesforce and SAP, then announce it (customer-creation saga)',
@@ -127,28 +205,11 @@ export function openApiDocument() {
       '/v1/runs': {
         get: {
           summary: 'List runs (visibility query)',
-          parameters: [
-            { name: 'flow', in: 'query', schema: { type: 'string' } },
-            { name: 'type', in: 'query', schema: { enum: [...serviceWorkflowTypes] } },
-            {
-              name: 'status',
-              in: 'query',
-              schema: {
-                enum: [
-                  'RUNNING',
-                  'COMPLETED',
-                  'FAILED',
-                  'CANCELED',
-                  'TERMINATED',
-                  'TIMED_OUT',
-                  'CONTINUED_AS_NEW',
-                ],
-              },
-            },
-            { name: 'businessKey', in: 'query', schema: { type: 'string' } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
-          ],
-          responses: { '200': { description: 'runs, newest first' } },
+          parameters: queryParameters(listQuery),
+          responses: {
+            '200': { description: 'runs, newest first' },
+            '400': errorResponse('an invalid query parameter: each one named in details'),
+          },
         },
       },
       '/v1/failed-runs': {

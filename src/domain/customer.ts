@@ -24,13 +24,24 @@ const text = (field: string, max: number) =>
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
 /** CLDR region codes that name no country (unknown region, EU, UN, eurozone, outlying Oceania). */
 const notCountries = new Set(['ZZ', 'EU', 'UN', 'EZ', 'QO']);
+function knownCountryCodes(): string[] {
+  const codes: string[] = [];
+  for (let a = 65; a <= 90; a++)
+    for (let b = 65; b <= 90; b++) {
+      const c = String.fromCharCode(a, b);
+      if (regionNames.of(c) !== c && !notCountries.has(c)) codes.push(c);
+    }
+  return codes;
+}
 const countryCode = z
   .string()
   .trim()
   .toUpperCase()
   // abort: the region lookup below throws a RangeError on anything but two letters.
   .regex(/^[A-Z]{2}$/, { message: 'country must be an ISO 3166-1 alpha-2 code such as GB', abort: true })
-  .refine((c) => regionNames.of(c) !== c && !notCountries.has(c), 'country is not a known ISO 3166-1 code');
+  .refine((c) => regionNames.of(c) !== c && !notCountries.has(c), 'country is not a known ISO 3166-1 code')
+  // The OpenAPI document lists the codes the refinement accepts (as they are sent: upper case).
+  .meta({ enum: knownCountryCodes() });
 
 /** Normalises a phone number to E.164 (`+442079460958`); national numbers without a country code are rejected. */
 export function toE164(raw: string): string | undefined {
@@ -39,17 +50,24 @@ export function toE164(raw: string): string | undefined {
   return /^\+[1-9]\d{6,14}$/.test(s) ? s : undefined;
 }
 
-const phone = z.string().transform((raw, ctx) => {
-  const e164 = toE164(raw);
-  if (!e164) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'phone must be an international number with its country code, e.g. +44 20 7946 0958',
-    });
-    return z.NEVER;
-  }
-  return e164;
-});
+const phone = z
+  .string()
+  .transform((raw, ctx) => {
+    const e164 = toE164(raw);
+    if (!e164) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'phone must be an international number with its country code, e.g. +44 20 7946 0958',
+      });
+      return z.NEVER;
+    }
+    return e164;
+  })
+  // toE164's rule for the OpenAPI document: + or 00, then 7 to 15 digits, separators allowed.
+  .meta({
+    pattern: '^\\s*(\\+|00)[\\s().\\-/]*[1-9]([\\s().\\-/]*[0-9]){6,14}[\\s().\\-/]*$',
+    description: 'an international number with its country code, e.g. +44 20 7946 0958; stored as E.164',
+  });
 
 export const addressSchema = z
   .object({
@@ -75,7 +93,8 @@ export const customerSchema = z
       .trim()
       .toLowerCase()
       .pipe(z.email('email must be a valid e-mail address'))
-      .refine((s) => s.length <= 241, 'email must be at most 241 characters'),
+      .refine((s) => s.length <= 241, 'email must be at most 241 characters')
+      .meta({ format: 'email', maxLength: 241 }),
     phone: phone.optional(),
     company: text('company', 35).optional(),
     address: addressSchema,
@@ -95,6 +114,12 @@ export const customerSchema = z
       .optional(),
   })
   .strict()
+  // The combined-name rule below for the OpenAPI document, kept within it: with a company, each name part
+  // at most 17 characters always fits "firstName lastName" in 35.
+  .meta({
+    if: { required: ['company'] },
+    then: { properties: { firstName: { maxLength: 17 }, lastName: { maxLength: 17 } } },
+  })
   .superRefine((c, ctx) => {
     // With a company, the person's name travels in SAP's second name line (NAME_2, 35 characters).
     const eachFits = charLength(c.firstName) <= 35 && charLength(c.lastName) <= 35;

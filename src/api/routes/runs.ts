@@ -17,7 +17,8 @@ const visibilityStatus: Record<string, string> = {
   CONTINUED_AS_NEW: 'ContinuedAsNew',
 };
 
-const listQuery = z
+/** The query of `GET /v1/runs` (the OpenAPI document's parameters are generated from it). */
+export const listQuery = z
   .object({
     flow: z
       .string()
