@@ -15,6 +15,8 @@ export const routeScopes: Record<string, AccessScope> = {
   'GET /v1/runs': 'runs:read',
   'GET /v1/runs/:workflowId': 'runs:read',
   'GET /v1/failed-runs': 'runs:read',
+  'POST /v1/failed-runs/redrive': 'runs:operate',
+  'GET /v1/failed-runs/redrive/:workflowId': 'runs:read',
   'POST /v1/runs/:workflowId/cancel': 'runs:operate',
   'POST /v1/runs/:workflowId/redrive': 'runs:operate',
   'POST /v1/connectivity-checks': 'runs:operate',

@@ -229,6 +229,43 @@ export function openApiDocument() {
           },
         },
       },
+      '/v1/failed-runs/redrive': {
+        post: {
+          summary: 'Bulk redrive of the failed runs a filter matches, as a workflow at a bounded rate',
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    flow: { type: 'string' },
+                    failureType: { type: 'string' },
+                    from: { type: 'string', format: 'date-time' },
+                    to: { type: 'string', format: 'date-time' },
+                    ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 50 },
+                    maxRuns: { type: 'integer', minimum: 1, maximum: 10000 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '202': { description: '{ workflowId, statusUrl }: the bulk redrive started' },
+            '400': errorResponse('a field is out of range'),
+          },
+        },
+      },
+      '/v1/failed-runs/redrive/{workflowId}': {
+        get: {
+          summary: 'Status and progress of a bulk redrive',
+          parameters: runIdParam,
+          responses: {
+            '200': { description: '{ workflowId, status, progress }' },
+            '404': errorResponse('no such bulk redrive'),
+          },
+        },
+      },
       '/v1/runs/{workflowId}': {
         get: {
           summary: 'Status, current step, result or failure of a run',

@@ -9,6 +9,7 @@ import { createSapReconcileActivities } from '../activities/sap/reconcile';
 import { createSalesforceReconcileActivities } from '../activities/salesforce/reconcile';
 import { createSyncStateActivities } from '../activities/ops/sync-state';
 import { createStuckRunActivities } from '../activities/ops/stuck-runs';
+import { createBulkRedriveActivities } from '../activities/ops/bulk-redrive';
 import { SalesforceClient } from '../activities/salesforce/client';
 import { createSapActivities, createSapOrderActivities } from '../activities/sap/activities';
 import { SapClient } from '../activities/sap/client';
@@ -121,6 +122,7 @@ export function buildActivities(config: Config, runtime: RuntimeDeps = {}): Work
       }),
       ...createSyncStateActivities({ temporalClient: runtime.temporalClient }),
       ...createStuckRunActivities({ temporalClient: runtime.temporalClient }),
+      ...createBulkRedriveActivities({ temporalClient: runtime.temporalClient }),
     },
   };
 }

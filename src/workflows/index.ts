@@ -10,3 +10,4 @@ export { syncState } from './sync-state';
 export { cdcSubscription } from './cdc-subscription';
 export { reconciliation } from './reconciliation';
 export { stuckRunAlert, stuckRunDetector } from './stuck-run-detector';
+export { bulkRedrive } from './bulk-redrive';

@@ -139,6 +139,15 @@ export const flows = {
     },
     startAttributes: [],
   },
+  bulkRedrive: {
+    lifetime: 'one-shot',
+    redrive: {
+      kind: 'refuse',
+      reason:
+        'a bulk redrive is not redriven: start a new one (POST /v1/failed-runs/redrive); runs it already redrove are not failed any more',
+    },
+    startAttributes: [],
+  },
   stuckRunAlert: {
     lifetime: 'one-shot',
     redrive: {

@@ -121,6 +121,41 @@ describe('GET /v1/failed-runs: failed runs by flow, time and failure type, with 
     expect(before.body.runs).toEqual([]);
   });
 
+  it('bulk redrive by query: each matching run is redriven once through its flow, at the bounded rate, with progress', async () => {
+    const before = await api.call('GET', '/v1/failed-runs?pageSize=100');
+    const failedRunId = new Map(
+      (before.body.runs as { workflowId: string; runId: string }[]).map((r) => [r.workflowId, r.runId]),
+    );
+    for (const body of [{ ratePerSecond: 0 }, { ratePerSecond: 51 }, { maxRuns: 0 }, { status: 'FAILED' }]) {
+      expect((await api.call('POST', '/v1/failed-runs/redrive', body)).status, JSON.stringify(body)).toBe(
+        400,
+      );
+    }
+    const started = await api.call('POST', '/v1/failed-runs/redrive', {
+      failureType: 'SapBusinessError',
+      ratePerSecond: 4,
+    });
+    expect(started.status).toBe(202);
+    const done = await waitFor('the bulk redrive to finish', async () => {
+      const res = await api.call('GET', started.body.statusUrl);
+      return res.body.status === 'COMPLETED' ? res.body : undefined;
+    });
+    expect(done.progress).toMatchObject({ phase: 'done', found: 3, redriven: 3, refused: {}, errors: 0 });
+    const starts: number[] = [];
+    for (const id of rejected) {
+      const d = await t.client.workflow.getHandle(id).describe();
+      // A new run under the same id, started with the original input (SAP rejects it again).
+      expect(d.runId).not.toBe(failedRunId.get(id));
+      starts.push(d.startTime.getTime());
+    }
+    starts.sort((a, b) => a - b);
+    // At most 4 per second: a durable 250 ms timer between two redrives.
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(240);
+    // The run of another failure type is left alone.
+    expect((await t.client.workflow.getHandle(invalid).describe()).runId).toBe(failedRunId.get(invalid));
+    expect((await api.call('GET', '/v1/failed-runs/redrive/bulk-redrive:no-such')).status).toBe(404);
+  });
+
   it('answers 400 for parameters out of range and page tokens that are not ours', async () => {
     for (const q of [
       'pageSize=0',

@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeFailure } from '../../lib/failures';
+import { listFailedRuns, PageTokenError } from '../../runs/failed-runs';
+import type { bulkRedrive } from '../../workflows/bulk-redrive';
+import { bulkRedriveWorkflowId, getBulkRedriveProgressQuery } from '../../workflows/bulk-redrive.messages';
+import type { BulkRedriveProgress } from '../../workflows/bulk-redrive.messages';
 import { HttpError } from '../errors';
+import { workflowIdParams } from '../params';
 import { statusUrl } from '../run-view';
-import { visibilityDeadlineMs } from './runs';
 
 const isoInstant = z
   .string()
@@ -15,6 +17,18 @@ const isoInstant = z
     (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
     'must be an ISO 8601 instant',
   );
+
+const failedRunsFilter = z.object({
+  flow: z
+    .string()
+    .max(64)
+    .regex(/^[a-z0-9-]+$/)
+    .optional(),
+  failureType: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a failure type such as SapBusinessError')
+    .optional(),
+});
 
 const failedRunsQuery = z
   .object({
@@ -42,114 +56,70 @@ const failedRunsQuery = z
     path: ['from'],
   });
 
-const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const bulkRedriveBody = z
+  .object({
+    flow: failedRunsFilter.shape.flow,
+    failureType: failedRunsFilter.shape.failureType,
+    from: isoInstant.optional(),
+    to: isoInstant.optional(),
+    ratePerSecond: z.number().gt(0).max(50).default(2),
+    maxRuns: z.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    message: 'from must be before to',
+    path: ['from'],
+  });
 
 /**
- * Page tokens carry visibility's own token and a digest binding it to the query it continues, so a
- * damaged token or one from another filter is a 400 here instead of an opaque error from the
- * visibility store (the dev server answers a garbage token with an error the client retries).
+ * `GET /v1/failed-runs`: failed runs by flow, close-time range and failure type, with paging.
+ * `POST /v1/failed-runs/redrive`: a bulk redrive of the runs a filter matches, as a workflow at a
+ * bounded rate; `GET /v1/failed-runs/redrive/:workflowId`: its progress.
  */
-const digest = (query: string, token: Buffer) =>
-  createHash('sha256')
-    .update(query)
-    .update('\0')
-    .update(token)
-    .digest()
-    .subarray(0, 16)
-    .toString('base64url');
-
-function encodePageToken(query: string, token: Buffer): string {
-  return `${token.toString('base64url')}.${digest(query, token)}`;
-}
-
-function decodePageToken(query: string, pageToken: string): Buffer {
-  const [raw = '', check] = pageToken.split('.');
-  const token = Buffer.from(raw, 'base64url');
-  if (check !== digest(query, token)) {
-    throw new HttpError(400, 'invalid_request', 'pageToken does not continue this query', {
-      parameter: 'pageToken',
-    });
-  }
-  return token;
-}
-
-export interface FailedRun {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  startTime?: string;
-  closeTime?: string;
-  failureType: string;
-  failureMessage: string;
-  statusUrl: string;
-}
-
-/**
- * One page of this service's failed runs, newest first, from Temporal's visibility store (the failed
- * runs are Temporal's history, not a dead-letter queue): by flow (`IntegrationFlow`) and close-time
- * range in the visibility query, by failure type after reading each run's failure (it is not a search
- * attribute). Paging is visibility's own: `nextPageToken` continues where this page ended; with a
- * failure type a page may hold fewer than `pageSize` runs (even none) and still have a next page.
- */
-export async function listFailedRuns(
-  client: Client,
-  workflowQueue: string,
-  q: z.infer<typeof failedRunsQuery>,
-): Promise<{ runs: FailedRun[]; nextPageToken?: string }> {
-  const query = [
-    `TaskQueue = ${quote(workflowQueue)}`,
-    `ExecutionStatus = 'Failed'`,
-    q.flow && `IntegrationFlow = ${quote(q.flow)}`,
-    q.from && `CloseTime >= ${quote(new Date(q.from).toISOString())}`,
-    q.to && `CloseTime < ${quote(new Date(q.to).toISOString())}`,
-  ]
-    .filter(Boolean)
-    .join(' AND ');
-  const page = await client.connection.withDeadline(Date.now() + visibilityDeadlineMs, () =>
-    client.workflowService.listWorkflowExecutions({
-      namespace: client.options.namespace,
-      query,
-      pageSize: q.pageSize,
-      ...(q.pageToken ? { nextPageToken: decodePageToken(query, q.pageToken) } : {}),
-    }),
-  );
-  const runs: FailedRun[] = [];
-  for (const e of page.executions ?? []) {
-    const workflowId = e.execution?.workflowId ?? '';
-    const runId = e.execution?.runId ?? '';
-    // The run's close event, decoded by the client's data converter (failure messages are encrypted).
-    const failure = await client.workflow
-      .getHandle(workflowId, runId)
-      .result()
-      .then(
-        () => ({ type: 'Error', message: 'the run did not fail' }),
-        (err: unknown) => describeFailure(err),
-      );
-    if (q.failureType && failure.type !== q.failureType) continue;
-    runs.push({
-      workflowId,
-      runId,
-      workflowType: e.type?.name ?? '',
-      startTime: optionalTsToDate(e.startTime)?.toISOString(),
-      closeTime: optionalTsToDate(e.closeTime)?.toISOString(),
-      failureType: failure.type,
-      failureMessage: failure.message,
-      statusUrl: statusUrl(workflowId),
-    });
-  }
-  const token = page.nextPageToken?.length
-    ? encodePageToken(query, Buffer.from(page.nextPageToken))
-    : undefined;
-  return { runs, ...(token ? { nextPageToken: token } : {}) };
-}
-
-/** `GET /v1/failed-runs`: failed runs by flow, close-time range and failure type, with paging. */
 export function registerFailedRunRoutes(
   app: FastifyInstance,
   client: Client,
   settings: { workflowQueue: string },
 ): void {
-  app.get('/v1/failed-runs', async (req) =>
-    listFailedRuns(client, settings.workflowQueue, failedRunsQuery.parse(req.query)),
-  );
+  app.get('/v1/failed-runs', async (req) => {
+    try {
+      const page = await listFailedRuns(client, settings.workflowQueue, failedRunsQuery.parse(req.query));
+      return { ...page, runs: page.runs.map((r) => ({ ...r, statusUrl: statusUrl(r.workflowId) })) };
+    } catch (err) {
+      if (err instanceof PageTokenError) {
+        throw new HttpError(400, 'invalid_request', err.message, { parameter: 'pageToken' });
+      }
+      throw err;
+    }
+  });
+
+  app.post('/v1/failed-runs/redrive', async (req, reply) => {
+    const { ratePerSecond, maxRuns, ...filter } = bulkRedriveBody.parse(req.body ?? {});
+    const workflowId = bulkRedriveWorkflowId(randomUUID());
+    await client.workflow.start<typeof bulkRedrive>('bulkRedrive', {
+      workflowId,
+      taskQueue: settings.workflowQueue,
+      args: [{ filter, ratePerSecond, maxRuns }],
+    });
+    return reply.code(202).send({
+      workflowId,
+      statusUrl: `/v1/failed-runs/redrive/${encodeURIComponent(workflowId)}`,
+    });
+  });
+
+  app.get('/v1/failed-runs/redrive/:workflowId', async (req) => {
+    const { workflowId } = workflowIdParams.parse(req.params);
+    if (!workflowId.startsWith(bulkRedriveWorkflowId(''))) {
+      throw new HttpError(404, 'not_found', 'no bulk redrive with this id');
+    }
+    const handle = client.workflow.getHandle<typeof bulkRedrive>(workflowId);
+    const d = await handle.describe();
+    if (d.taskQueue !== settings.workflowQueue)
+      throw new HttpError(404, 'not_found', 'no bulk redrive with this id');
+    const progress: BulkRedriveProgress | undefined =
+      d.status.name === 'COMPLETED'
+        ? await handle.result()
+        : await handle.query(getBulkRedriveProgressQuery).catch(() => undefined);
+    return { workflowId, status: d.status.name, progress };
+  });
 }
