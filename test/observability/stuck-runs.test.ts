@@ -173,8 +173,12 @@ describe('stuck-run detector: finds, alerts once (Slack and Alertmanager), count
       });
       expect(found).toMatchObject({ reason: 'no_progress', step: 'findCustomer', attempt: 1 });
       expect(found.idleSeconds).toBeGreaterThanOrEqual(1);
-      await waitFor('the no-progress alert', async () =>
-        slackAlertsFor(handle.workflowId).length === 1 ? true : undefined,
+      // The sinks are posted one after the other: wait for both.
+      await waitFor('the no-progress alert at both sinks', async () =>
+        slackAlertsFor(handle.workflowId).length === 1 &&
+        alertmanagerAlertsFor(handle.workflowId).length === 1
+          ? true
+          : undefined,
       );
       expect(slackAlertsFor(handle.workflowId)[0]!.body.text).toContain(
         'Stuck customerCreation run (no progress)',
