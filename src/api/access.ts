@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { bearerKey, hashAccessKey, hasScope } from '../security/access-keys';
 import type { AccessKeyEntry, AccessKeyring, AccessScope } from '../security/access-keys';
@@ -48,6 +48,30 @@ export interface ApiAccess {
 const legacyTokenId = 'api-token';
 
 /**
+ * Each key's own rate (`perMinute` over a minute), for the request's authenticated key (set
+ * `req.accessKey` first): past it, 429 with Retry-After. Needs `@fastify/rate-limit` registered.
+ */
+export function perKeyRateLimit(scope: FastifyInstance) {
+  const rate = scope.createRateLimit({
+    timeWindow: 60_000,
+    max: (req) => req.accessKey?.perMinute ?? 1,
+    keyGenerator: (req) => `key:${req.accessKey?.id ?? ''}`,
+  });
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const verdict = await rate(req);
+    if (!verdict.isAllowed && verdict.isExceeded) {
+      void reply.header('retry-after', String(verdict.ttlInSeconds));
+      const key = req.accessKey;
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `key "${key?.id}": at most ${key?.perMinute} requests a minute`,
+      );
+    }
+  };
+}
+
+/**
  * Authentication (401), scope (403) and per-key rate limit (429 + Retry-After) for every route of the
  * scope it is called on, in that order and before the handler: a refused request starts, signals and
  * writes nothing. Needs `@fastify/rate-limit` registered on an enclosing scope.
@@ -56,11 +80,7 @@ export function registerAccessControl(scope: FastifyInstance, access: ApiAccess)
   if (!access.apiToken && !access.accessKeys) throw new Error('the API needs API_TOKEN or ACCESS_KEYS');
   const legacyDigest = access.apiToken ? Buffer.from(hashAccessKey(access.apiToken), 'hex') : undefined;
   const legacy: AccessKeyEntry = { id: legacyTokenId, sha256: '', scopes: ['admin'], perMinute: 1 };
-  const rate = scope.createRateLimit({
-    timeWindow: 60_000,
-    max: (req) => req.accessKey?.perMinute ?? 1,
-    keyGenerator: (req) => `key:${req.accessKey?.id ?? ''}`,
-  });
+  const enforceRate = perKeyRateLimit(scope);
 
   const authenticate = (req: FastifyRequest): AccessKeyEntry | undefined => {
     const presented = bearerKey(req.headers.authorization);
@@ -96,17 +116,7 @@ export function registerAccessControl(scope: FastifyInstance, access: ApiAccess)
     if (!hasScope(entry, needed)) {
       throw new HttpError(403, 'forbidden', `key "${entry.id}" does not hold the ${needed} scope`);
     }
-    if (entry !== legacy) {
-      const verdict = await rate(req);
-      if (!verdict.isAllowed && verdict.isExceeded) {
-        void reply.header('retry-after', String(verdict.ttlInSeconds));
-        throw new HttpError(
-          429,
-          'rate_limited',
-          `key "${entry.id}": at most ${entry.perMinute} requests a minute`,
-        );
-      }
-    }
+    if (entry !== legacy) await enforceRate(req, reply);
   });
 
   // The audit trail of operate actions, refused ones included: who, what, on which run or sync, outcome.

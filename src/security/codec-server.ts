@@ -4,6 +4,7 @@ import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { errorHandler, HttpError, zodIssues } from '../api/errors';
+import { perKeyRateLimit } from '../api/access';
 import { answerWrongMethodWith405 } from '../api/methods';
 import { bearerKey, hasScope } from './access-keys';
 import type { AccessKeyEntry, AccessKeyring } from './access-keys';
@@ -90,11 +91,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Fa
   app.setErrorHandler(errorHandler);
   answerWrongMethodWith405(app);
   await app.register(rateLimit, { global: false });
-  const perKey = app.createRateLimit({
-    timeWindow: 60_000,
-    max: (req) => req.accessKey?.perMinute ?? 1,
-    keyGenerator: (req) => req.accessKey?.id ?? 'none',
-  });
+  const perKey = perKeyRateLimit(app);
 
   const corsHeaders = (reply: FastifyReply) =>
     reply
@@ -145,15 +142,7 @@ export async function createCodecServer(options: CodecServerOptions): Promise<Fa
         throw new HttpError(403, 'forbidden', `key "${entry.id}" does not hold the codec scope`);
       }
       req.accessKey = entry;
-      const verdict = await perKey(req);
-      if (!verdict.isAllowed && verdict.isExceeded) {
-        void reply.header('retry-after', String(verdict.ttlInSeconds));
-        throw new HttpError(
-          429,
-          'rate_limited',
-          `key "${entry.id}": at most ${entry.perMinute} requests a minute`,
-        );
-      }
+      await perKey(req, reply);
       const namespace = req.headers['x-namespace'];
       if (namespace !== undefined && namespace !== options.namespace) {
         throw new HttpError(
