@@ -152,7 +152,9 @@ async function main(): Promise<void> {
       const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' };
       const one = async (i: number) => {
-        const reference = `bench-${name}-${i}-${prefix.slice(-6)}`;
+        // References and company names allow letters, digits and '-' only ("on+tracing" would be a 400).
+        const label = name.replace(/[^a-z0-9]+/gi, '-');
+        const reference = `bench-${label}-${i}-${prefix.slice(-6)}`;
         const res = await fetch(`${base}/v1/customers`, {
           method: 'POST',
           headers,
@@ -161,10 +163,12 @@ async function main(): Promise<void> {
             firstName: 'Ada',
             lastName: 'Lovelace',
             email: 'ada@example.com',
-            company: `Bench ${name} ${i} ${prefix.slice(-6)}`,
+            company: `Bench ${label} ${i} ${prefix.slice(-6)}`,
             address: { street: '1 Main St', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
           }),
         });
+        if (res.status !== 202)
+          throw new Error(`POST /v1/customers answered ${res.status}: ${await res.text()}`);
         const { workflowId } = (await res.json()) as { workflowId: string };
         await client.workflow.getHandle(workflowId).result();
       };
