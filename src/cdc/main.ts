@@ -6,7 +6,7 @@ import { createSalesforceClient } from '../workers/dependencies';
 import { coordinatorQueue, taskQueueName } from '../workflows/shared/task-queues';
 import { PubSubClient } from './pubsub-client';
 import { ChannelSubscriber } from './subscriber';
-import type { CdcLogger } from './subscriber';
+import type { CdcLogger, CdcSubscriberDeps } from './subscriber';
 import { projectDataConverter } from '../security/data-converter';
 import { configuredSyncs } from '../schedules/specs';
 import type { ConfiguredSync } from '../schedules/specs';
@@ -32,6 +32,8 @@ export interface CdcOverrides {
   /** Before entity and state workflow ids (tests sharing a namespace). */
   workflowIdPrefix?: string;
   logger?: CdcLogger;
+  /** Called after each entity event was handed over (benchmarks). */
+  onHandedOver?: CdcSubscriberDeps['onHandedOver'];
 }
 
 /**
@@ -80,6 +82,7 @@ export function createCdcSubscribers(config: Config, temporal: Client, overrides
       stateWorkflowIdPrefix: overrides.workflowIdPrefix,
       batchSize: config.CDC_BATCH_SIZE,
       log: logger,
+      onHandedOver: overrides.onHandedOver,
       ...(catchUp ? { catchUp: { spec: catchUp.spec, queue } } : {}),
     });
   });

@@ -7,6 +7,7 @@ import {
   subscribedKind,
 } from '../domain/change-events';
 import type { DecodedChangeEvent } from '../domain/change-events';
+import { routeEntityEvent } from '../domain/entity-event';
 import { deliverEntityEvent } from '../ingress/entity-delivery';
 import type { EntityDeliverySettings } from '../ingress/entity-delivery';
 import type { batchSync } from '../workflows/batch-sync';
@@ -258,38 +259,54 @@ export class ChannelSubscriber {
     let position = stored;
     let settle!: (o: StreamOutcome) => void;
     const done = new Promise<StreamOutcome>((resolve) => (settle = resolve));
+    const queued: FetchResponse[] = [];
+    let draining = false;
+    const drain = async (): Promise<void> => {
+      while (queued.length > 0 && !this.stopped) {
+        const responses = queued.splice(0);
+        const events = responses.flatMap((r) => r.events);
+        const batch = await this.processBatch(events);
+        if (batch === undefined) return; // stopping: nothing stored, the batch is read again later
+        const latest =
+          events.length > 0
+            ? events[events.length - 1]!.replay_id
+            : responses[responses.length - 1]!.latest_replay_id;
+        const latestText = latest.length > 0 ? latest.toString('base64') : undefined;
+        // Stored only now: every event up to this replay id was handed over (or reported and skipped).
+        // A keepalive's latest replay id is stored too when nothing is in flight, so a quiet channel's
+        // position stays inside the retention window.
+        if (latestText && latestText !== position) {
+          const ok = await this.persist('storing the replay id', () =>
+            this.state().executeUpdate(advanceReplayIdUpdate, {
+              args: [{ replayId: latestText, ...batch }],
+            }),
+          );
+          if (!ok) return;
+          position = latestText;
+          this.stats.batchesStored += 1;
+        }
+        outstanding -= events.length;
+        // Flow control: ask for more once half of what was requested has been handed over, so the
+        // next events are on their way while these are stored; never more than batchSize outstanding.
+        if (outstanding <= this.deps.batchSize / 2 && !this.stopped) {
+          sub.request(this.deps.batchSize - outstanding);
+          outstanding = this.deps.batchSize;
+        }
+      }
+      draining = false;
+    };
 
     const sub = await this.deps.pubsub.subscribe(
       this.channel,
       { preset, replayId },
       {
         onResponse: (res) => {
-          chain = chain.then(async () => {
-            if (this.stopped) return;
-            const batch = await this.processBatch(res);
-            if (batch === undefined) return; // stopping: nothing stored, the batch is read again later
-            const latest =
-              res.events.length > 0 ? res.events[res.events.length - 1]!.replay_id : res.latest_replay_id;
-            const latestText = latest.length > 0 ? latest.toString('base64') : undefined;
-            // Stored only now: every event up to this replay id was handed over (or reported and skipped).
-            // A keepalive's latest replay id is stored too when nothing is in flight, so a quiet channel's
-            // position stays inside the retention window.
-            if (latestText && latestText !== position) {
-              const ok = await this.persist('storing the replay id', () =>
-                this.state().executeUpdate(advanceReplayIdUpdate, {
-                  args: [{ replayId: latestText, ...batch }],
-                }),
-              );
-              if (!ok) return;
-              position = latestText;
-              this.stats.batchesStored += 1;
-            }
-            outstanding -= res.events.length;
-            if (outstanding <= 0 && !this.stopped) {
-              outstanding = this.deps.batchSize;
-              sub.request(this.deps.batchSize);
-            }
-          });
+          // Responses that arrive while a batch is being handed over wait here and are then handed over
+          // together, with one stored position: under load batches grow, up to the requested number.
+          queued.push(res);
+          if (draining) return;
+          draining = true;
+          chain = chain.then(drain);
         },
         onError: (error) => {
           const code = error.errorCode ?? '';
@@ -339,33 +356,47 @@ export class ChannelSubscriber {
   }
 
   /**
-   * Hands over a response's events in order: how many were handed over and the newest commit among them,
-   * or undefined when stopping.
+   * Hands over a batch of events: decoded in order, then the entity events of different records handed
+   * over concurrently, those of one record one after the other in their order (each record's workflow
+   * sees its changes in commit order; records are independent). Returns how many were handed over and
+   * the newest commit among them, or undefined when stopping.
    */
   private async processBatch(
-    res: FetchResponse,
+    batch: ConsumerEvent[],
   ): Promise<{ handedOver: number; lastCommitAt?: string } | undefined> {
-    let handed = 0;
     let lastCommit = 0;
     const receivedAt = new Date().toISOString();
-    for (const event of res.events) {
+    const byWorkflow = new Map<string, { event: EntityEvent; commit: number }[]>();
+    for (const event of batch) {
       const decoded = await this.decode(event);
       if (!decoded) continue;
       const events = await this.entityEvents(decoded, receivedAt, event);
       if (this.stopped) return undefined;
       for (const e of events) {
-        const ok = await this.persist(`handing over ${e.eventId}`, () =>
-          deliverEntityEvent(this.deps.temporal, this.deps.delivery, e),
-        );
-        if (!ok) return undefined;
-        handed += 1;
-        this.stats.handedOver += 1;
-        this.deps.onHandedOver?.(e, decoded.header.commitTimestamp);
+        const key = routeEntityEvent(e).workflowId;
+        byWorkflow.set(key, [
+          ...(byWorkflow.get(key) ?? []),
+          { event: e, commit: decoded.header.commitTimestamp },
+        ]);
       }
       if (events.length > 0) lastCommit = Math.max(lastCommit, decoded.header.commitTimestamp);
     }
+    const handed = await Promise.all(
+      [...byWorkflow.values()].map(async (inOrder) => {
+        for (const { event, commit } of inOrder) {
+          const ok = await this.persist(`handing over ${event.eventId}`, () =>
+            deliverEntityEvent(this.deps.temporal, this.deps.delivery, event),
+          );
+          if (!ok) return undefined;
+          this.stats.handedOver += 1;
+          this.deps.onHandedOver?.(event, commit);
+        }
+        return inOrder.length;
+      }),
+    );
+    if (handed.some((n) => n === undefined)) return undefined;
     return {
-      handedOver: handed,
+      handedOver: handed.reduce<number>((a, n) => a + (n ?? 0), 0),
       ...(lastCommit > 0 ? { lastCommitAt: new Date(lastCommit).toISOString() } : {}),
     };
   }

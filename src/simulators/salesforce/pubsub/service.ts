@@ -191,9 +191,18 @@ export function createPubSubService(options: PubSubOptions): PubSubService {
   function pump(s: Subscription): void {
     if (s.closed || s.pending <= 0) return;
     const batch: StoredEvent[] = [];
-    for (const e of events) {
-      if (batch.length >= s.pending) break;
-      if (e.replayId > s.after && e.channel === s.channel) batch.push(e);
+    // Events are kept in replay id order: start at the first one after the subscription's position
+    // (binary search), so a long retention does not make every delivery scan the whole log.
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (events[mid]!.replayId > s.after) hi = mid;
+      else lo = mid + 1;
+    }
+    for (let i = lo; i < events.length && batch.length < s.pending; i++) {
+      const e = events[i]!;
+      if (e.channel === s.channel) batch.push(e);
     }
     if (batch.length === 0) return;
     s.pending -= batch.length;

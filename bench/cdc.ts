@@ -1,0 +1,484 @@
+/**
+ * Throughput and hand-over latency of the Salesforce CDC intake (not a test): `npx tsx bench/cdc.ts`.
+ *
+ * A real Temporal dev server, the simulators in a child process (the Salesforce simulator's Pub/Sub API
+ * on an ephemeral port), the coordinator's worker set in this process, and the CDC subscriber in a child
+ * process of its own, built exactly as `npm run cdc` builds it (config, jsforce session, Pub/Sub client,
+ * cdcSubscription state workflow). This process makes Opportunity changes "as users" through the Salesforce
+ * simulator's admin surface at a fixed rate (open loop: a change is made on schedule whether or not the
+ * subscriber keeps up), spread over a set of Opportunities; every change commits, becomes a change event on
+ * `/data/OpportunityChangeEvent`, is read by the subscriber, decoded and handed to the Opportunity's entity
+ * workflow by signal-with-start. Per step (offered rate) it reports the events handed over per second and
+ * the time from the change's commit (`commitTimestamp`, the simulator's clock: same machine) to the
+ * moment signal-with-start returned (the signal is in the entity workflow's history): p50/p95/p99/max.
+ * The subscriber process's RSS and heap are sampled every 5 s over the whole run.
+ *
+ * JSON with every figure goes to bench/results/ (git-ignored).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCdcSubscribers } from '../src/cdc/main';
+import { loadConfig } from '../src/config';
+import type { Config } from '../src/config';
+import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
+import { projectDataConverter } from '../src/security/data-converter';
+import { buildActivities, queueTuning } from '../src/workers/dependencies';
+import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+
+const USAGE = `usage: npx tsx bench/cdc.ts [options]
+
+  --rates <list>       offered change events per second, comma-separated (default 100,500)
+  --duration <s>       measured seconds per rate (default 90; about 4 minutes in all with the defaults)
+  --warmup <s>         seconds per rate before measuring (default 10)
+  --soak               10 minutes at the last rate (same as --duration 600 for that rate)
+  --records <n>        Opportunities the changes are spread over, one entity workflow each (default 200)
+  --batch-size <n>     CDC_BATCH_SIZE, events per FetchRequest, 1-100 (default 100)
+  --help               this text`;
+
+interface Options {
+  rates: number[];
+  durationS: number;
+  warmupS: number;
+  soak: boolean;
+  records: number;
+  batchSize: number;
+}
+
+class UsageError extends Error {}
+
+function intArg(name: string, raw: string | undefined, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max)
+    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${raw ?? 'nothing'})`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    rates: [100, 500],
+    durationS: 90,
+    warmupS: 10,
+    soak: false,
+    records: 200,
+    batchSize: 100,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => argv[++i];
+    switch (a) {
+      case '--rates': {
+        const raw = next();
+        const parts = (raw ?? '').split(',');
+        o.rates = parts.map((p) => intArg('--rates', p.trim(), 1, 5_000));
+        break;
+      }
+      case '--duration':
+        o.durationS = intArg('--duration', next(), 5, 3_600);
+        break;
+      case '--warmup':
+        o.warmupS = intArg('--warmup', next(), 0, 600);
+        break;
+      case '--soak':
+        o.soak = true;
+        break;
+      case '--records':
+        o.records = intArg('--records', next(), 1, 10_000);
+        break;
+      case '--batch-size':
+        o.batchSize = intArg('--batch-size', next(), 1, 100);
+        break;
+      default:
+        throw new UsageError(`unknown option ${a}`);
+    }
+  }
+  return o;
+}
+
+interface Stats {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function stats(values: number[]): Stats {
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+  const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return {
+    count: values.length,
+    p50: r(at(50)),
+    p95: r(at(95)),
+    p99: r(at(99)),
+    max: r(sorted.length ? sorted[sorted.length - 1]! : NaN),
+    mean: r(mean),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child: the CDC subscriber, as `npm run cdc` builds it, reporting each hand-over to the parent.
+
+interface HandOver {
+  commit: number;
+  at: number;
+}
+type ChildMessage =
+  | { type: 'handovers'; items: HandOver[] }
+  | { type: 'memory'; at: number; rss: number; heapUsed: number }
+  | { type: 'ready' };
+
+async function runSubscriberChild(): Promise<void> {
+  const config = loadConfig(process.env);
+  const connection = await Connection.connect(config.temporal.connectionOptions);
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: projectDataConverter(config.payloadKeyring),
+  });
+  let pending: HandOver[] = [];
+  const send = (m: ChildMessage) => process.send?.(m);
+  const cdc = createCdcSubscribers(config, client, {
+    logger: {
+      info() {},
+      warn: (m, f) => console.warn(m, JSON.stringify(f)),
+      error: (m, f) => console.error(m, JSON.stringify(f)),
+    },
+    onHandedOver: (_e, commit) => pending.push({ commit, at: Date.now() }),
+  });
+  cdc.start();
+  const flush = setInterval(() => {
+    if (pending.length === 0) return;
+    send({ type: 'handovers', items: pending });
+    pending = [];
+  }, 250);
+  const sample = () => {
+    const m = process.memoryUsage();
+    send({ type: 'memory', at: Date.now(), rss: m.rss, heapUsed: m.heapUsed });
+  };
+  sample();
+  const memory = setInterval(sample, 5_000);
+  send({ type: 'ready' });
+  process.on('message', (m: { type?: string }) => {
+    if (m.type !== 'stop') return;
+    clearInterval(flush);
+    clearInterval(memory);
+    void cdc.stop().then(async () => {
+      if (pending.length) send({ type: 'handovers', items: pending });
+      await connection.close();
+      process.exit(0);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parent.
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The simulators in their own process (ephemeral ports); their URLs read from what they print. */
+async function startSimulators(): Promise<{ child: ChildProcess; urls: Record<string, string> }> {
+  const env = {
+    ...process.env,
+    SIM_SALESFORCE_PORT: '0',
+    SIM_SAP_PORT: '0',
+    SIM_WEBHOOK_PORT: '0',
+    SIM_INVENTORY_PORT: '0',
+    SIM_BILLING_PORT: '0',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/simulators/main.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const urls: Record<string, string> = {};
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const m of out.matchAll(/^\s{2}(\S+)\s+(http:\/\/127\.0\.0\.1:\d+)/gm)) urls[m[1]!] = m[2]!;
+  });
+  await waitFor('the simulators', () => (urls.salesforce && urls.sap ? true : undefined), 30_000);
+  return { child, urls };
+}
+
+function rssMb(bytes: number) {
+  return Math.round((bytes / 1024 / 1024) * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child-subscriber')) return runSubscriberChild();
+  let options: Options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (process.argv.includes('--help')) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const executable = resolveTemporalExecutable();
+  const load = loadavg();
+  console.log(
+    `cdc bench: rates ${options.rates.join(', ')} ev/s, ${options.durationS} s each (+${options.warmupS} s warm-up)${options.soak ? `, the last one ${600} s` : ''}, ${options.records} Opportunities; ${cpus().length} CPUs, load ${load.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  const cleanups: (() => unknown)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  try {
+    const server = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        searchAttributes: [...allSearchAttributes],
+        log: { format: 'pretty', level: 'error' },
+      },
+    });
+    cleanups.push(() => server.teardown());
+    const address = server.address;
+
+    const sims = await startSimulators();
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          sims.child.once('exit', () => resolve());
+          sims.child.kill('SIGTERM');
+        }),
+    );
+    const sf = sims.urls.salesforce!;
+    const pubSub = (await (await fetch(`${sf}/__admin/pubsub`)).json()) as {
+      endpoint: string;
+      caCertificate: string;
+    };
+    const caFile = join(mkdtempSync(join(tmpdir(), 'cdc-bench-')), 'ca.pem');
+    writeFileSync(caFile, pubSub.caCertificate);
+
+    const prefix = `bench-cdc-${Date.now().toString(36)}`;
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: address,
+      TASK_QUEUE_PREFIX: prefix,
+      SALESFORCE_LOGIN_URL: sf,
+      SAP_ENDPOINT: `${sims.urls.sap}/sap/bc/soap/rfc`,
+      SALESFORCE_PUBSUB_ENDPOINT: pubSub.endpoint,
+      SALESFORCE_PUBSUB_CA_FILE: caFile,
+      CDC_CHANNELS: '/data/OpportunityChangeEvent',
+      CDC_BATCH_SIZE: String(options.batchSize),
+      WEBHOOK_SUBSCRIBERS: '[]',
+      BATCH_SYNCS: '[]',
+    };
+    const config: Config = loadConfig({ ...env });
+
+    // The coordinator's workers in this process: the entity workflows run as in production.
+    const nativeConnection = await NativeConnection.connect({ address });
+    cleanups.push(() => nativeConnection.close());
+    const set = await createWorkerSet({
+      connection: nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueuePrefix: prefix,
+      dataConverter: projectDataConverter(config.payloadKeyring),
+      activities: buildActivities(config),
+      tuning: queueTuning(config),
+      workflowBundle: await bundleWorkflows(),
+      shutdownGraceTime: 2_000,
+    });
+    const running = set.run();
+    cleanups.push(async () => {
+      set.shutdown();
+      await running;
+    });
+
+    // Opportunities already linked to SAP orders, loaded without change events. A change of their name
+    // is an `opportunity.updated` entity event; the order workflow reads the Opportunity once (its first
+    // event) and then decides each change without calls (the name is not an SAP field), so the figures
+    // are the intake's, not SAP's or Salesforce's rate limits.
+    const seeded = (await (
+      await fetch(`${sf}/__admin/records/Opportunity`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          Array.from({ length: options.records }, (_, i) => ({
+            Name: `CDC Bench ${i}`,
+            StageName: 'Prospecting',
+            CloseDate: '2027-06-30',
+            SAP_Order_Number__c: String(5000000 + i).padStart(10, '0'),
+          })),
+        ),
+      })
+    ).json()) as { ids?: string[]; error?: string };
+    if (!seeded.ids) throw new Error(`seeding Opportunities failed: ${JSON.stringify(seeded)}`);
+    const ids = seeded.ids;
+
+    // The subscriber in its own process.
+    const handovers: HandOver[] = [];
+    const memory: { at: number; rss: number; heapUsed: number }[] = [];
+    const child = fork(__filename, ['--child-subscriber'], {
+      env: { ...process.env, ...env },
+      execArgv: ['--import', 'tsx'],
+    });
+    const childExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    cleanups.push(async () => {
+      if (child.exitCode === null) {
+        child.send({ type: 'stop' });
+        await Promise.race([childExited, sleep(10_000)]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    });
+    let ready = false;
+    child.on('message', (m: ChildMessage) => {
+      if (m.type === 'ready') ready = true;
+      else if (m.type === 'handovers') handovers.push(...m.items);
+      else memory.push({ at: m.at, rss: m.rss, heapUsed: m.heapUsed });
+    });
+    await waitFor('the subscriber process', () => (ready ? true : undefined), 60_000);
+
+    let seq = 0;
+    const change = async (n: number) => {
+      const id = ids[n % ids.length]!;
+      const res = await fetch(`${sf}/__admin/records/Opportunity/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ Name: `CDC Bench change ${n}` }),
+      });
+      if (!res.ok) throw new Error(`change ${n}: HTTP ${res.status}`);
+      await res.arrayBuffer();
+    };
+    // The subscription starts at LATEST, once its stream is open: change until a first change comes through.
+    let probes = 0;
+    await waitFor(
+      'the first hand-over',
+      async () => {
+        if (handovers.length > 0) return true;
+        probes += 1;
+        if (probes % 10 === 1) await change((seq += 1));
+        return undefined;
+      },
+      60_000,
+    );
+    await sleep(2_000);
+    const baseline = handovers.length;
+
+    const steps: Record<string, unknown>[] = [];
+    let changesSoFar = 0;
+    for (const [index, rate] of options.rates.entries()) {
+      const durationS = options.soak && index === options.rates.length - 1 ? 600 : options.durationS;
+      const startedAt = Date.now();
+      const measureFrom = startedAt + options.warmupS * 1000;
+      const endAt = measureFrom + durationS * 1000;
+      const total = Math.round(((endAt - startedAt) / 1000) * rate);
+      let sent = 0;
+      let lateSends = 0;
+      let errors = 0;
+      const inFlight = new Set<Promise<void>>();
+      console.log(`rate ${rate} ev/s: ${total} changes over ${(endAt - startedAt) / 1000} s...`);
+      // Open loop: each tick makes the changes that are due, without waiting for earlier ones.
+      while (sent < total) {
+        const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
+        if (due - sent > rate) lateSends += 1; // more than a second behind schedule
+        while (sent < due) {
+          const p: Promise<void> = change((seq += 1))
+            .catch(() => void (errors += 1))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          sent += 1;
+        }
+        await sleep(5);
+      }
+      await Promise.all(inFlight);
+      changesSoFar += sent - errors;
+      const expected = baseline + changesSoFar;
+      // Drain: every change of the step handed over (or give up after two minutes and say so).
+      const drained: number | undefined = await waitFor(
+        'the subscriber to catch up',
+        () => (handovers.length >= expected ? Date.now() : undefined),
+        120_000,
+      ).catch(() => undefined);
+      const inWindow = handovers.filter((h) => h.commit >= measureFrom && h.commit < endAt);
+      const delivered = handovers.filter((h) => h.at >= measureFrom && h.at < endAt).length;
+      const latency = stats(inWindow.map((h) => h.at - h.commit));
+      const step = {
+        offeredRate: rate,
+        durationS,
+        changes: sent - errors,
+        changeErrors: errors,
+        generatorBehindSchedule: lateSends > 0,
+        handedOverPerSecond: Math.round((delivered / durationS) * 10) / 10,
+        dueChanges: total,
+        committedInWindow: inWindow.length,
+        drainedAfterEndMs: drained ? drained - endAt : null,
+        commitToSignalMs: latency,
+      };
+      steps.push(step);
+      console.log(
+        `  handed over ${step.handedOverPerSecond} ev/s; commit -> signal p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, max ${latency.max} ms (${latency.count} events); drained ${step.drainedAfterEndMs ?? 'NOT within 120 s of'} ms after the end`,
+      );
+    }
+
+    const first = memory.find((m) => m.at >= (memory[0]?.at ?? 0) + 60_000) ?? memory[0];
+    const last = memory[memory.length - 1];
+    const mem = {
+      samples: memory.length,
+      rssMbAtStart: memory[0] ? rssMb(memory[0].rss) : null,
+      rssMbAfterOneMinute: first ? rssMb(first.rss) : null,
+      rssMbAtEnd: last ? rssMb(last.rss) : null,
+      rssMbMax: memory.length ? rssMb(Math.max(...memory.map((m) => m.rss))) : null,
+      heapMbAfterOneMinute: first ? rssMb(first.heapUsed) : null,
+      heapMbAtEnd: last ? rssMb(last.heapUsed) : null,
+    };
+    console.log(
+      `subscriber process memory: RSS ${mem.rssMbAtStart} MB at start, ${mem.rssMbAfterOneMinute} MB after 1 min, ${mem.rssMbAtEnd} MB at the end (max ${mem.rssMbMax}); heap ${mem.heapMbAfterOneMinute} -> ${mem.heapMbAtEnd} MB`,
+    );
+    const loadAfter = loadavg();
+    console.log(`load average at the end: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `cdc-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          options,
+          machine: { cpus: cpus().length, loadBefore: load, loadAfter },
+          steps,
+          subscriberMemory: mem,
+          memorySamples: memory,
+        },
+        null,
+        2,
+      ),
+    );
+    console.log(`results: ${file}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => {
+    if (!process.argv.includes('--child-subscriber')) process.exit(0);
+  },
+  (err: unknown) => {
+    console.error('cdc bench failed:', err);
+    process.exit(1);
+  },
+);
