@@ -18,8 +18,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { fork, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import { projectDataConverter } from '../src/security/data-converter';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+import { UsageError, intArg, mb, sleep, startSimulatorProcess, stats, waitFor } from './support/stack';
 
 const USAGE = `usage: npx tsx bench/cdc.ts [options]
 
@@ -49,15 +49,6 @@ interface Options {
   soak: boolean;
   records: number;
   batchSize: number;
-}
-
-class UsageError extends Error {}
-
-function intArg(name: string, raw: string | undefined, min: number, max: number): number {
-  const n = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max)
-    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${raw ?? 'nothing'})`);
-  return n;
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -99,31 +90,6 @@ export function parseArgs(argv: string[]): Options {
     }
   }
   return o;
-}
-
-interface Stats {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function stats(values: number[]): Stats {
-  const sorted = Float64Array.from(values).sort();
-  const at = (p: number) =>
-    sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
-  const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
-  const r = (n: number) => Math.round(n * 10) / 10;
-  return {
-    count: values.length,
-    p50: r(at(50)),
-    p95: r(at(95)),
-    p99: r(at(99)),
-    max: r(sorted.length ? sorted[sorted.length - 1]! : NaN),
-    mean: r(mean),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -184,46 +150,6 @@ async function runSubscriberChild(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 // Parent.
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** The simulators in their own process (ephemeral ports); their URLs read from what they print. */
-async function startSimulators(): Promise<{ child: ChildProcess; urls: Record<string, string> }> {
-  const env = {
-    ...process.env,
-    SIM_SALESFORCE_PORT: '0',
-    SIM_SAP_PORT: '0',
-    SIM_WEBHOOK_PORT: '0',
-    SIM_INVENTORY_PORT: '0',
-    SIM_BILLING_PORT: '0',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../src/simulators/main.ts')], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const urls: Record<string, string> = {};
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const m of out.matchAll(/^\s{2}(\S+)\s+(http:\/\/127\.0\.0\.1:\d+)/gm)) urls[m[1]!] = m[2]!;
-  });
-  await waitFor('the simulators', () => (urls.salesforce && urls.sap ? true : undefined), 30_000);
-  return { child, urls };
-}
-
-function rssMb(bytes: number) {
-  return Math.round((bytes / 1024 / 1024) * 10) / 10;
-}
-
 async function main(): Promise<void> {
   if (process.argv.includes('--child-subscriber')) return runSubscriberChild();
   let options: Options;
@@ -258,14 +184,8 @@ async function main(): Promise<void> {
     cleanups.push(() => server.teardown());
     const address = server.address;
 
-    const sims = await startSimulators();
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          sims.child.once('exit', () => resolve());
-          sims.child.kill('SIGTERM');
-        }),
-    );
+    const sims = await startSimulatorProcess();
+    cleanups.push(() => sims.stop());
     const sf = sims.urls.salesforce!;
     const pubSub = (await (await fetch(`${sf}/__admin/pubsub`)).json()) as {
       endpoint: string;
@@ -438,12 +358,12 @@ async function main(): Promise<void> {
     const last = memory[memory.length - 1];
     const mem = {
       samples: memory.length,
-      rssMbAtStart: memory[0] ? rssMb(memory[0].rss) : null,
-      rssMbAfterOneMinute: first ? rssMb(first.rss) : null,
-      rssMbAtEnd: last ? rssMb(last.rss) : null,
-      rssMbMax: memory.length ? rssMb(Math.max(...memory.map((m) => m.rss))) : null,
-      heapMbAfterOneMinute: first ? rssMb(first.heapUsed) : null,
-      heapMbAtEnd: last ? rssMb(last.heapUsed) : null,
+      rssMbAtStart: memory[0] ? mb(memory[0].rss) : null,
+      rssMbAfterOneMinute: first ? mb(first.rss) : null,
+      rssMbAtEnd: last ? mb(last.rss) : null,
+      rssMbMax: memory.length ? mb(Math.max(...memory.map((m) => m.rss))) : null,
+      heapMbAfterOneMinute: first ? mb(first.heapUsed) : null,
+      heapMbAtEnd: last ? mb(last.heapUsed) : null,
     };
     console.log(
       `subscriber process memory: RSS ${mem.rssMbAtStart} MB at start, ${mem.rssMbAfterOneMinute} MB after 1 min, ${mem.rssMbAtEnd} MB at the end (max ${mem.rssMbMax}); heap ${mem.heapMbAfterOneMinute} -> ${mem.heapMbAtEnd} MB`,

@@ -1,0 +1,257 @@
+/**
+ * The Salesforce -> SAP batch sync at scale (not a test): `npx tsx bench/batch-sync.ts`.
+ *
+ * A real Temporal dev server, the simulators in a child process, the coordinator's worker set in a child
+ * process of its own (so its RSS is the worker's alone), configured as production is with an SAP rate
+ * limit of N activities per second (`SAP_RATE_LIMIT_PER_SECOND`, enforced by the Temporal server on the
+ * SAP queue). The Salesforce simulator is loaded with R new Accounts (no change events), then one live
+ * `batchSync` run of a customer sync with the default settings (page 200, Bulk API 2.0 above 2,000
+ * records, continue-as-new at 2,000 history events) creates their SAP customers and writes the numbers
+ * back. Reported: wall time against the ideal R / N s, the worker's RSS when 1,000 and when all records
+ * were read, the largest history of any workflow execution in the namespace, and the Salesforce API calls
+ * spent (the simulator's `Sforce-Limit-Info` counter) per 1,000 records. JSON goes to bench/results/.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config';
+import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
+import { configuredSyncs } from '../src/schedules/specs';
+import { projectDataConverter } from '../src/security/data-converter';
+import { buildActivities, queueTuning } from '../src/workers/dependencies';
+import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
+import type { batchSync } from '../src/workflows/batch-sync';
+import { getSyncProgressQuery } from '../src/workflows/batch-sync.messages';
+import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+import { coordinatorQueue, taskQueueName } from '../src/workflows/shared/task-queues';
+import { UsageError, intArg, mb, sleep, startSimulatorProcess, waitFor } from './support/stack';
+
+const USAGE = `usage: npx tsx bench/batch-sync.ts [options]
+
+  --records <n>     Salesforce Accounts to sync, 1,000-100,000 (default 10000)
+  --sap-rate <n>    SAP activities per second (SAP_RATE_LIMIT_PER_SECOND), 1-1000 (default 50)
+  --help            this text`;
+
+interface Options {
+  records: number;
+  sapRate: number;
+}
+
+export function parseArgs(argv: string[]): Options {
+  const o: Options = { records: 10_000, sapRate: 50 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--records') o.records = intArg('--records', argv[++i], 1_000, 100_000);
+    else if (a === '--sap-rate') o.sapRate = intArg('--sap-rate', argv[++i], 1, 1_000);
+    else throw new UsageError(`unknown option ${a}`);
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child: the worker set, reporting its RSS.
+
+async function runWorkerChild(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const config = loadConfig(process.env);
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const set = await createWorkerSet({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueuePrefix: config.TASK_QUEUE_PREFIX,
+    dataConverter: projectDataConverter(config.payloadKeyring),
+    activities: buildActivities(config),
+    tuning: queueTuning(config),
+    workflowBundle: await bundleWorkflows(),
+    shutdownGraceTime: 2_000,
+  });
+  const running = set.run();
+  const sample = () => process.send?.({ type: 'memory', at: Date.now(), rss: process.memoryUsage().rss });
+  const timer = setInterval(sample, 1_000);
+  process.send?.({ type: 'ready' });
+  process.on('message', (m: { type?: string }) => {
+    if (m.type !== 'stop') return;
+    clearInterval(timer);
+    set.shutdown();
+    void running.then(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child-worker')) return runWorkerChild();
+  let options: Options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    if (process.argv.includes('--help')) {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const loadBefore = loadavg();
+  const ideal = options.records / options.sapRate;
+  console.log(
+    `batch-sync bench: ${options.records} Accounts -> SAP at ${options.sapRate} SAP activities/s (ideal ${ideal.toFixed(0)} s); ${cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  const cleanups: (() => unknown)[] = [];
+  try {
+    const server = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: resolveTemporalExecutable(),
+        searchAttributes: [...allSearchAttributes],
+        log: { format: 'pretty', level: 'error' },
+      },
+    });
+    cleanups.push(() => server.teardown());
+    const sims = await startSimulatorProcess();
+    cleanups.push(() => sims.stop());
+    const sf = sims.urls.salesforce!;
+    const prefix = `bench-sync-${Date.now().toString(36)}`;
+    const syncName = 'bench-customers';
+    const env: Record<string, string> = {
+      TEMPORAL_ADDRESS: server.address,
+      TASK_QUEUE_PREFIX: prefix,
+      SALESFORCE_LOGIN_URL: sf,
+      SAP_ENDPOINT: `${sims.urls.sap}/sap/bc/soap/rfc`,
+      SAP_RATE_LIMIT_PER_SECOND: String(options.sapRate),
+      WEBHOOK_SUBSCRIBERS: '[]',
+      BATCH_SYNCS: JSON.stringify([{ name: syncName, direction: 'salesforce-to-sap' }]),
+      SYNC_BULK_POLL_MS: '200',
+    };
+    const config = loadConfig({ ...env });
+    const spec = configuredSyncs(config)[0]!.spec;
+
+    // Accounts loaded without change events, 1,000 per admin call.
+    for (let from = 0; from < options.records; from += 1_000) {
+      const n = Math.min(1_000, options.records - from);
+      const res = await fetch(`${sf}/__admin/records/Account`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({
+            Name: `Bench Customer ${from + i}`,
+            BillingStreet: 'Hauptstr. 1',
+            BillingCity: 'Berlin',
+            BillingPostalCode: '10115',
+            BillingCountry: 'DE',
+          })),
+        ),
+      });
+      if (!res.ok) throw new Error(`seeding failed: HTTP ${res.status} ${await res.text()}`);
+    }
+
+    const memory: { at: number; rss: number }[] = [];
+    const child = fork(__filename, ['--child-worker'], {
+      env: { ...process.env, ...env },
+      execArgv: ['--import', 'tsx'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    cleanups.push(async () => {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'stop' });
+      await Promise.race([exited, sleep(15_000)]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let ready = false;
+    child.on('message', (m: { type: string; at?: number; rss?: number }) => {
+      if (m.type === 'ready') ready = true;
+      else if (m.type === 'memory') memory.push({ at: m.at!, rss: m.rss! });
+    });
+    await waitFor('the worker process', () => (ready ? true : undefined), 120_000);
+
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, dataConverter: projectDataConverter(config.payloadKeyring) });
+    const usage = async () => ((await (await fetch(`${sf}/__admin/limits`)).json()) as { used: number }).used;
+    const usedBefore = await usage();
+
+    const workflowId = `sync:${syncName}-bench`;
+    const startedAt = Date.now();
+    const handle = await client.workflow.start<typeof batchSync>('batchSync', {
+      workflowId,
+      taskQueue: taskQueueName(prefix, coordinatorQueue),
+      args: [{ spec }],
+    });
+    // Progress (records read) against the worker's RSS, sampled each second.
+    const progress: { at: number; read: number; rss?: number }[] = [];
+    let finished = false;
+    const result = handle.result().finally(() => (finished = true));
+    while (!finished) {
+      await sleep(1_000);
+      const p = await client.workflow
+        .getHandle(workflowId)
+        .query(getSyncProgressQuery)
+        .catch(() => undefined);
+      if (p) progress.push({ at: Date.now(), read: p.counts.read, rss: memory[memory.length - 1]?.rss });
+    }
+    const done = await result;
+    const wallS = (Date.now() - startedAt) / 1000;
+    const usedAfter = await usage();
+
+    // The largest history of any execution (each run of a continued-as-new chain counts on its own).
+    let largest = { workflowId: '', runId: '', events: 0 };
+    let executions = 0;
+    for await (const w of client.workflow.list({ query: '' })) {
+      executions += 1;
+      if (w.historyLength > largest.events)
+        largest = { workflowId: w.workflowId, runId: w.runId, events: w.historyLength };
+    }
+    const rssAt = (read: number) => progress.find((p) => p.read >= read && p.rss !== undefined)?.rss;
+    const rss1k = rssAt(1_000);
+    const rssAll = memory[memory.length - 1]?.rss;
+    const figures = {
+      records: options.records,
+      sapRatePerSecond: options.sapRate,
+      counts: done.counts,
+      wallSeconds: Math.round(wallS * 10) / 10,
+      idealSeconds: ideal,
+      ratioToIdeal: Math.round((wallS / ideal) * 1000) / 1000,
+      workerRssMbAt1k: rss1k ? mb(rss1k) : null,
+      workerRssMbAtEnd: rssAll ? mb(rssAll) : null,
+      workerRssGrowthMb: rss1k && rssAll ? mb(rssAll - rss1k) : null,
+      workerRssMbMax: memory.length ? mb(Math.max(...memory.map((m) => m.rss))) : null,
+      largestHistory: largest,
+      executions,
+      salesforceApiCalls: usedAfter - usedBefore,
+      salesforceApiCallsPer1000: Math.round(((usedAfter - usedBefore) / options.records) * 1000 * 10) / 10,
+      loadBefore,
+      loadAfter: loadavg(),
+    };
+    console.log(
+      [
+        `synced ${JSON.stringify(done.counts)}`,
+        `wall ${figures.wallSeconds} s vs ideal ${ideal.toFixed(1)} s: ${figures.ratioToIdeal} x`,
+        `worker RSS ${figures.workerRssMbAt1k} MB at 1,000 records read, ${figures.workerRssMbAtEnd} MB at the end (growth ${figures.workerRssGrowthMb} MB, max ${figures.workerRssMbMax} MB)`,
+        `largest history: ${largest.events} events (${largest.workflowId}), ${executions} executions`,
+        `Salesforce API calls: ${figures.salesforceApiCalls} (${figures.salesforceApiCallsPer1000} per 1,000 records)`,
+        `load average at the end: ${figures.loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+      ].join('\n'),
+    );
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `batch-sync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify({ options, figures, progress, memory }, null, 2));
+    console.log(`results: ${file}`);
+  } finally {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  }
+}
+
+main().then(
+  () => {
+    if (!process.argv.includes('--child-worker')) process.exit(0);
+  },
+  (err: unknown) => {
+    console.error('batch-sync bench failed:', err);
+    process.exit(1);
+  },
+);

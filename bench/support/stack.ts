@@ -1,0 +1,102 @@
+/**
+ * Pieces the CDC and batch-sync benchmarks share: argument checks, waiting on a condition, latency
+ * statistics, and the simulators in a process of their own on ephemeral ports.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export class UsageError extends Error {}
+
+export function intArg(name: string, raw: string | undefined, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max)
+    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${raw ?? 'nothing'})`);
+  return n;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export interface Stats {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function stats(values: number[]): Stats {
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+  const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return {
+    count: values.length,
+    p50: r(at(50)),
+    p95: r(at(95)),
+    p99: r(at(99)),
+    max: r(sorted.length ? sorted[sorted.length - 1]! : NaN),
+    mean: r(mean),
+  };
+}
+
+export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+export interface SimulatorProcess {
+  child: ChildProcess;
+  urls: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** `npm run simulators` in a child process on ephemeral ports; their URLs read from what it prints. */
+export async function startSimulatorProcess(): Promise<SimulatorProcess> {
+  const env = {
+    ...process.env,
+    SIM_SALESFORCE_PORT: '0',
+    SIM_SAP_PORT: '0',
+    SIM_WEBHOOK_PORT: '0',
+    SIM_INVENTORY_PORT: '0',
+    SIM_BILLING_PORT: '0',
+  };
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../../src/simulators/main.ts')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const urls: Record<string, string> = {};
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const m of out.matchAll(/^\s{2}(\S+)\s+(http:\/\/127\.0\.0\.1:\d+)/gm)) urls[m[1]!] = m[2]!;
+  });
+  await waitFor('the simulators', () => (urls.salesforce && urls.sap ? true : undefined), 30_000);
+  return {
+    child,
+    urls,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
