@@ -28,7 +28,15 @@ import type { batchSync } from '../src/workflows/batch-sync';
 import { getSyncProgressQuery } from '../src/workflows/batch-sync.messages';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
 import { coordinatorQueue, taskQueueName } from '../src/workflows/shared/task-queues';
-import { UsageError, intArg, mb, sleep, startSimulatorProcess, waitFor } from './support/stack';
+import {
+  UsageError,
+  intArg,
+  optionsOrExit,
+  mb,
+  sleep,
+  startSimulatorProcess,
+  waitFor,
+} from './support/stack';
 
 const USAGE = `usage: npx tsx bench/batch-sync.ts [options]
 
@@ -59,18 +67,23 @@ async function runWorkerChild(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig(process.env);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+  const dataConverter = projectDataConverter(config.payloadKeyring);
+  const temporalClient = new Client({ connection: clientConnection, dataConverter });
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,
     taskQueuePrefix: config.TASK_QUEUE_PREFIX,
-    dataConverter: projectDataConverter(config.payloadKeyring),
-    activities: buildActivities(config),
+    dataConverter,
+    activities: buildActivities(config, { temporalClient }),
     tuning: queueTuning(config),
     workflowBundle: await bundleWorkflows(),
     shutdownGraceTime: 2_000,
   });
   const running = set.run();
-  const sample = () => process.send?.({ type: 'memory', at: Date.now(), rss: process.memoryUsage().rss });
+  const sample = () => {
+    if (process.connected) process.send?.({ type: 'memory', at: Date.now(), rss: process.memoryUsage().rss });
+  };
   const timer = setInterval(sample, 1_000);
   process.send?.({ type: 'ready' });
   process.on('message', (m: { type?: string }) => {
@@ -85,17 +98,7 @@ async function runWorkerChild(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--child-worker')) return runWorkerChild();
-  let options: Options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (process.argv.includes('--help')) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
+  const options = optionsOrExit(parseArgs, USAGE);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const loadBefore = loadavg();
   const ideal = options.records / options.sapRate;
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
     const config = loadConfig({ ...env });
     const spec = configuredSyncs(config)[0]!.spec;
 
+    console.log('seeding Accounts...');
     // Accounts loaded without change events, 1,000 per admin call.
     for (let from = 0; from < options.records; from += 1_000) {
       const n = Math.min(1_000, options.records - from);
@@ -166,7 +170,8 @@ async function main(): Promise<void> {
       if (m.type === 'ready') ready = true;
       else if (m.type === 'memory') memory.push({ at: m.at!, rss: m.rss! });
     });
-    await waitFor('the worker process', () => (ready ? true : undefined), 120_000);
+    await waitFor('the worker process', () => (ready ? true : undefined), 300_000);
+    console.log(`worker process ready (${Math.round(process.uptime())} s after start); starting the run`);
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
@@ -192,6 +197,10 @@ async function main(): Promise<void> {
         .query(getSyncProgressQuery)
         .catch(() => undefined);
       if (p) progress.push({ at: Date.now(), read: p.counts.read, rss: memory[memory.length - 1]?.rss });
+      if (p && progress.length % 10 === 0)
+        console.log(
+          `  ${Math.round((Date.now() - startedAt) / 1000)} s: ${p.phase}, read ${p.counts.read}, created ${p.counts.created}`,
+        );
     }
     const done = await result;
     const wallS = (Date.now() - startedAt) / 1000;

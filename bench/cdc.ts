@@ -30,7 +30,16 @@ import { projectDataConverter } from '../src/security/data-converter';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
-import { UsageError, intArg, mb, sleep, startSimulatorProcess, stats, waitFor } from './support/stack';
+import {
+  UsageError,
+  intArg,
+  optionsOrExit,
+  mb,
+  sleep,
+  startSimulatorProcess,
+  stats,
+  waitFor,
+} from './support/stack';
 
 const USAGE = `usage: npx tsx bench/cdc.ts [options]
 
@@ -113,7 +122,9 @@ async function runSubscriberChild(): Promise<void> {
     dataConverter: projectDataConverter(config.payloadKeyring),
   });
   let pending: HandOver[] = [];
-  const send = (m: ChildMessage) => process.send?.(m);
+  const send = (m: ChildMessage) => {
+    if (process.connected) process.send?.(m);
+  };
   const cdc = createCdcSubscribers(config, client, {
     logger: {
       info() {},
@@ -152,17 +163,7 @@ async function runSubscriberChild(): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--child-subscriber')) return runSubscriberChild();
-  let options: Options;
-  try {
-    options = parseArgs(process.argv.slice(2));
-  } catch (err) {
-    if (process.argv.includes('--help')) {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    process.exit(2);
-  }
+  const options = optionsOrExit(parseArgs, USAGE);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const executable = resolveTemporalExecutable();
   const load = loadavg();

@@ -15,6 +15,20 @@ export function intArg(name: string, raw: string | undefined, min: number, max: 
   return n;
 }
 
+/** The options from the command line, or the usage text: exit 0 for --help, 2 for bad parameters. */
+export function optionsOrExit<T>(parse: (argv: string[]) => T, usage: string): T {
+  try {
+    return parse(process.argv.slice(2));
+  } catch (err) {
+    if (process.argv.includes('--help')) {
+      console.log(usage);
+      process.exit(0);
+    }
+    console.error(`${(err as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function waitFor<T>(
