@@ -15,9 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { configuredSyncs } from '../src/schedules/specs';
@@ -34,8 +32,10 @@ import {
   optionsOrExit,
   mb,
   sleep,
+  runBench,
   startSimulatorProcess,
   waitFor,
+  writeResults,
 } from './support/stack';
 
 const USAGE = `usage: npx tsx bench/batch-sync.ts [options]
@@ -245,22 +245,11 @@ async function main(): Promise<void> {
         `load average at the end: ${figures.loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
       ].join('\n'),
     );
-    const dir = join(__dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `batch-sync-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ options, figures, progress, memory }, null, 2));
+    const file = writeResults('batch-sync', { options, figures, progress, memory });
     console.log(`results: ${file}`);
   } finally {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
   }
 }
 
-main().then(
-  () => {
-    if (!process.argv.includes('--child-worker')) process.exit(0);
-  },
-  (err: unknown) => {
-    console.error('batch-sync bench failed:', err);
-    process.exit(1);
-  },
-);
+runBench('batch-sync', main, '--child-worker');

@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCdcSubscribers } from '../src/cdc/main';
@@ -36,9 +36,11 @@ import {
   optionsOrExit,
   mb,
   sleep,
+  runBench,
   startSimulatorProcess,
   stats,
   waitFor,
+  writeResults,
 } from './support/stack';
 
 const USAGE = `usage: npx tsx bench/cdc.ts [options]
@@ -371,35 +373,17 @@ async function main(): Promise<void> {
     );
     const loadAfter = loadavg();
     console.log(`load average at the end: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
-    const dir = join(__dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `cdc-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify(
-        {
-          options,
-          machine: { cpus: cpus().length, loadBefore: load, loadAfter },
-          steps,
-          subscriberMemory: mem,
-          memorySamples: memory,
-        },
-        null,
-        2,
-      ),
-    );
+    const file = writeResults('cdc', {
+      options,
+      machine: { cpus: cpus().length, loadBefore: load, loadAfter },
+      steps,
+      subscriberMemory: mem,
+      memorySamples: memory,
+    });
     console.log(`results: ${file}`);
   } finally {
     await cleanup();
   }
 }
 
-main().then(
-  () => {
-    if (!process.argv.includes('--child-subscriber')) process.exit(0);
-  },
-  (err: unknown) => {
-    console.error('cdc bench failed:', err);
-    process.exit(1);
-  },
-);
+runBench('cdc', main, '--child-subscriber');

@@ -3,6 +3,7 @@
  * statistics, and the simulators in a process of their own on ephemeral ports.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -113,4 +114,26 @@ export async function startSimulatorProcess(): Promise<SimulatorProcess> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Writes a run's figures to bench/results/<name>-<time>.json (git-ignored); returns the path. */
+export function writeResults(name: string, data: unknown): string {
+  const dir = join(__dirname, '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(data, null, 2));
+  return file;
+}
+
+/** Runs a bench's main: exit 0 when done (a child process, named by its flag, exits on its own), 1 on error. */
+export function runBench(name: string, main: () => Promise<void>, childFlag: string): void {
+  main().then(
+    () => {
+      if (!process.argv.includes(childFlag)) process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(`${name} bench failed:`, err);
+      process.exit(1);
+    },
+  );
 }
