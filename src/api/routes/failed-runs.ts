@@ -28,21 +28,16 @@ const failedRunsFilter = z.object({
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a failure type such as SapBusinessError')
     .optional(),
+  from: isoInstant.optional(),
+  to: isoInstant.optional(),
 });
 
-const failedRunsQuery = z
-  .object({
-    flow: z
-      .string()
-      .max(64)
-      .regex(/^[a-z0-9-]+$/)
-      .optional(),
-    failureType: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a failure type such as SapBusinessError')
-      .optional(),
-    from: isoInstant.optional(),
-    to: isoInstant.optional(),
+const fromBeforeTo = (q: { from?: string; to?: string }) =>
+  !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to);
+const fromBeforeToIssue = { message: 'from must be before to', path: ['from'] };
+
+const failedRunsQuery = failedRunsFilter
+  .extend({
     pageSize: z.coerce.number().int().min(1).max(100).default(20),
     pageToken: z
       .string()
@@ -51,25 +46,15 @@ const failedRunsQuery = z
       .optional(),
   })
   .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+  .refine(fromBeforeTo, fromBeforeToIssue);
 
-const bulkRedriveBody = z
-  .object({
-    flow: failedRunsFilter.shape.flow,
-    failureType: failedRunsFilter.shape.failureType,
-    from: isoInstant.optional(),
-    to: isoInstant.optional(),
+const bulkRedriveBody = failedRunsFilter
+  .extend({
     ratePerSecond: z.number().gt(0).max(50).default(2),
     maxRuns: z.number().int().min(1).max(10_000).default(1000),
   })
   .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+  .refine(fromBeforeTo, fromBeforeToIssue);
 
 /**
  * `GET /v1/failed-runs`: failed runs by flow, close-time range and failure type, with paging.
