@@ -11,9 +11,10 @@
  * trace ids in logs. Phase "on+tracing" adds OpenTelemetry tracing of API, workflows, activities and
  * outbound HTTP (batched OTLP/HTTP export to a local collector stand-in). The JSON logger and the API's /metrics are in both phases.
  *
- * A third phase "on+tracing" adds tracing (off by default in production). Each phase runs BENCH_CUSTOMERS flows (default 60), BENCH_CONCURRENCY at a time (default 10), after
- * BENCH_WARMUP flows (default 5) not counted. Phases run in that order (tracing, once switched on,
- * patches `http` for the rest of the process). The figure is this process's CPU time (user + system, from
+ * Each phase runs BENCH_CUSTOMERS flows (default 60), BENCH_CONCURRENCY at a time (default 10), after
+ * BENCH_WARMUP flows (default 5) not counted. "off" and "on" alternate for BENCH_ROUNDS rounds (default
+ * 3) and the medians are compared; "on+tracing" runs once, last (tracing, once switched on, patches
+ * `http` for the rest of the process). The figure is this process's CPU time (user + system, from
  * process.cpuUsage) per completed flow; the simulators and the Temporal server are other processes.
  */
 import { Client, Connection } from '@temporalio/client';
@@ -44,6 +45,28 @@ const customers = Number(process.env.BENCH_CUSTOMERS ?? 60);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+for (const [name, value, min] of [
+  ['BENCH_CUSTOMERS', customers, 1],
+  ['BENCH_CONCURRENCY', concurrency, 1],
+  ['BENCH_WARMUP', warmup, 0],
+  ['BENCH_LATENCY_MS', latencyMs, 0],
+  ['BENCH_ROUNDS', rounds, 1],
+] as const) {
+  if (!Number.isInteger(value) || value < min) {
+    console.error(
+      `${name} must be a whole number >= ${min}.\nusage: [BENCH_CUSTOMERS=60] [BENCH_CONCURRENCY=10] [BENCH_WARMUP=5] [BENCH_LATENCY_MS=20] [BENCH_ROUNDS=3] npx tsx bench/instrumentation.ts`,
+    );
+    process.exit(2);
+  }
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -205,8 +228,17 @@ async function main(): Promise<void> {
       return cpuMsPerFlow;
     };
 
-    const off = await phase('off');
-    const on = await phase('on');
+    // Off and on alternate for BENCH_ROUNDS rounds, so a change of the machine's load during the run
+    // falls on both; the figures compared are the medians over the rounds.
+    const offs: number[] = [];
+    const ons: number[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      console.log(`round ${round} of ${rounds}`);
+      offs.push(await phase('off'));
+      ons.push(await phase('on'));
+    }
+    const off = median(offs);
+    const on = median(ons);
     // The OTLP exporter reads its endpoint from the environment, as in production.
     process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = collectorUrl;
     const tracing = startTracing({
@@ -216,8 +248,12 @@ async function main(): Promise<void> {
     const traced = await phase('on+tracing', tracing);
     await tracing?.shutdown();
     const more = (x: number) => `${((x / off - 1) * 100).toFixed(1)} %`;
+    const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(', ');
+    console.log(`off per round: ${list(offs)} ms; on per round: ${list(ons)} ms`);
     console.log(
-      `CPU per customer flow: off ${off.toFixed(2)} ms; on (metrics, logs: the default) ${on.toFixed(2)} ms = ${more(on)} more; on with tracing ${traced.toFixed(2)} ms = ${more(traced)} more (budget: at most 10 %)`,
+      `CPU per customer flow (medians of ${rounds} rounds): off ${off.toFixed(2)} ms; on (metrics, logs: the default) ${on.toFixed(2)} ms = ${more(on)} more; on with tracing (one phase, last) ${traced.toFixed(2)} ms = ${more(traced)} more (budget: at most 10 %); load average now ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     );
   } finally {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
