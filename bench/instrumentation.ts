@@ -38,29 +38,26 @@ import { buildActivities } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { projectDataConverter } from '../src/security/data-converter';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+import { envIntegersOrExit } from './support/stack';
 
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';
-const customers = Number(process.env.BENCH_CUSTOMERS ?? 60);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
-const warmup = Number(process.env.BENCH_WARMUP ?? 5);
-const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-
-for (const [name, value, min] of [
-  ['BENCH_CUSTOMERS', customers, 1],
-  ['BENCH_CONCURRENCY', concurrency, 1],
-  ['BENCH_WARMUP', warmup, 0],
-  ['BENCH_LATENCY_MS', latencyMs, 0],
-  ['BENCH_ROUNDS', rounds, 1],
-] as const) {
-  if (!Number.isInteger(value) || value < min) {
-    console.error(
-      `${name} must be a whole number >= ${min}.\nusage: [BENCH_CUSTOMERS=60] [BENCH_CONCURRENCY=10] [BENCH_WARMUP=5] [BENCH_LATENCY_MS=20] [BENCH_ROUNDS=3] npx tsx bench/instrumentation.ts`,
-    );
-    process.exit(2);
-  }
-}
+const {
+  BENCH_CUSTOMERS: customers,
+  BENCH_CONCURRENCY: concurrency,
+  BENCH_WARMUP: warmup,
+  BENCH_LATENCY_MS: latencyMs,
+  BENCH_ROUNDS: rounds,
+} = envIntegersOrExit(
+  {
+    BENCH_CUSTOMERS: { default: 60, min: 1 },
+    BENCH_CONCURRENCY: { default: 10, min: 1 },
+    BENCH_WARMUP: { default: 5, min: 0 },
+    BENCH_LATENCY_MS: { default: 20, min: 0 },
+    BENCH_ROUNDS: { default: 3, min: 1 },
+  },
+  'usage: [BENCH_CUSTOMERS=60] [BENCH_CONCURRENCY=10] [BENCH_WARMUP=5] [BENCH_LATENCY_MS=20] [BENCH_ROUNDS=3] npx tsx bench/instrumentation.ts',
+);
 
 function median(xs: number[]): number {
   const sorted = [...xs].sort((a, b) => a - b);

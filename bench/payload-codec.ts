@@ -31,14 +31,28 @@ import { projectDataConverter } from '../src/security/data-converter';
 import { buildActivities } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
+import { envIntegersOrExit } from './support/stack';
 
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';
-const customers = Number(process.env.BENCH_CUSTOMERS ?? 40);
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
-const warmup = Number(process.env.BENCH_WARMUP ?? 5);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
+const {
+  BENCH_CUSTOMERS: customers,
+  BENCH_CONCURRENCY: concurrency,
+  BENCH_WARMUP: warmup,
+  BENCH_ROUNDS: rounds,
+  BENCH_LATENCY_MS: latencyMs,
+  BENCH_REPLAYS: replays,
+} = envIntegersOrExit(
+  {
+    BENCH_CUSTOMERS: { default: 40, min: 1 },
+    BENCH_CONCURRENCY: { default: 10, min: 1 },
+    BENCH_WARMUP: { default: 5, min: 0 },
+    BENCH_ROUNDS: { default: 3, min: 1 },
+    BENCH_LATENCY_MS: { default: 20, min: 0 },
+    BENCH_REPLAYS: { default: 20, min: 1 },
+  },
+  'usage: [BENCH_CUSTOMERS=40] [BENCH_CONCURRENCY=10] [BENCH_WARMUP=5] [BENCH_ROUNDS=3] [BENCH_LATENCY_MS=20] [BENCH_REPLAYS=20] npx tsx bench/payload-codec.ts',
+);
 const ticksPerSecond = 100; // USER_HZ on Linux
 
 /** CPU milliseconds (user + system) of this process's child processes named `temporal`. */
@@ -226,7 +240,6 @@ async function main(): Promise<void> {
     );
     // Replay what the codec did in the measured flows, alone, to time the codec itself.
     const codec = new AesGcmPayloadCodec(config.payloadKeyring);
-    const replays = Number(process.env.BENCH_REPLAYS ?? 20);
     const payloads = recorded.reduce((n, r) => n + r.payloads.length, 0);
     const before = process.cpuUsage();
     for (let i = 0; i < replays; i++) for (const r of recorded) await codec[r.op](r.payloads);

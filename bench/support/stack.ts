@@ -30,6 +30,26 @@ export function optionsOrExit<T>(parse: (argv: string[]) => T, usage: string): T
   }
 }
 
+/**
+ * Whole-number parameters read from BENCH_* environment variables (for the benchmarks configured that
+ * way): `--help` prints the usage and exits 0; an argument, or a value that is not a whole number from
+ * `min` up, prints the reason and the usage and exits 2.
+ */
+export function envIntegersOrExit<K extends string>(
+  spec: Record<K, { default: number; min: number }>,
+  usage: string,
+): Record<K, number> {
+  return optionsOrExit((argv) => {
+    if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+    const values = {} as Record<K, number>;
+    for (const name of Object.keys(spec) as K[]) {
+      const { default: fallback, min } = spec[name];
+      values[name] = intArg(name, process.env[name] ?? String(fallback), min, Number.MAX_SAFE_INTEGER);
+    }
+    return values;
+  }, usage);
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function waitFor<T>(
