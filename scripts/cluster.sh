@@ -267,6 +267,23 @@ psql_q() { # psql_q <db> <sql>: one value, over TCP with the temporal role
 }
 
 # --- steps ---------------------------------------------------------------------------------------------
+# PostgreSQL refuses to run as root, so a root caller runs it as the postgres user, which must be able to
+# reach the data folder: a folder on the way that only its owner may enter (mktemp -d makes such folders)
+# gets search permission for others (o+x: enter, not list), and the script says which.
+grant_pg_traversal() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  local path="" part
+  local -a parts
+  IFS=/ read -ra parts <<<"${dir#/}"
+  for part in "${parts[@]}"; do
+    path="$path/$part"
+    if ! runuser -u postgres -- test -x "$path" 2>/dev/null; then
+      chmod o+x "$path"
+      say "gave others search permission (o+x) on $path so that the postgres user reaches the data folder"
+    fi
+  done
+}
+
 start_postgres() {
   step="start PostgreSQL"
   if pid_of postgres >/dev/null; then
@@ -276,6 +293,7 @@ start_postgres() {
   port_in_use "$CLUSTER_PG_PORT" && fail "port $CLUSTER_PG_PORT (CLUSTER_PG_PORT, PostgreSQL) is already in use"
   local pgdata="$dir/postgres" pgrun="$dir/pg-run"
   mkdir -p "$dir"
+  grant_pg_traversal
   if [ ! -f "$pgdata/PG_VERSION" ]; then
     step="initialise PostgreSQL (initdb)"
     rm -rf "$pgdata"
