@@ -12,6 +12,7 @@ import { HttpError } from './errors';
  */
 export const routeScopes: Record<string, AccessScope> = {
   'POST /v1/customers': 'flows:start',
+  'POST /v1/flows/:type/runs': 'flows:start',
   'GET /v1/runs': 'runs:read',
   'GET /v1/runs/:workflowId': 'runs:read',
   'GET /v1/failed-runs': 'runs:read',

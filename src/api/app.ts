@@ -14,6 +14,7 @@ import { answerWrongMethodWith405 } from './methods';
 import { openApiDocument } from './openapi';
 import { registerConnectivityRoutes } from './routes/connectivity-checks';
 import { registerCustomerRoutes } from './routes/customers';
+import { registerFlowRoutes } from './routes/flows';
 import { registerRunRoutes } from './routes/runs';
 import { registerFailedRunRoutes } from './routes/failed-runs';
 import { registerWebhookRoutes } from './routes/webhooks';
@@ -122,12 +123,14 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
         return report;
       });
     }
-    registerCustomerRoutes(v1, client, {
+    const startContext = {
       workflowQueue,
       temporalUiUrl: settings.temporalUiUrl,
       notificationRetry: settings.notificationRetry,
       activityRoutes: settings.activityRoutes,
-    });
+    };
+    registerCustomerRoutes(v1, client, startContext);
+    registerFlowRoutes(v1, client, startContext);
   });
 
   return app;

@@ -2,6 +2,8 @@ import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
 import { listQuery } from './routes/runs';
+import { startSpecs } from '../runs/start-specs';
+import type { StartableFlow } from '../runs/start-specs';
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -63,6 +65,7 @@ function queryParameters(schema: z.ZodObject) {
 }
 
 interface Operation {
+  'x-required-scope'?: string;
   parameters?: { in: string }[];
   requestBody?: unknown;
   responses: Record<string, unknown>;
@@ -79,7 +82,9 @@ function withCommonAnswers<D extends { paths: Record<string, Record<string, Oper
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!path.startsWith('/v1/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
-      const scope = routeScope(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
+      // A flow's own start path (/v1/flows/customerCreation/runs) names its scope itself.
+      const scope =
+        operation['x-required-scope'] ?? routeScope(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
       const inPath = operation.parameters?.some((p) => p.in === 'path');
       Object.assign(operation, {
         'x-required-scope': scope,
@@ -100,6 +105,110 @@ function withCommonAnswers<D extends { paths: Record<string, Record<string, Oper
   }
   return doc;
 }
+
+/** The flows callers may start (src/runs/start-specs.ts), by workflow type. */
+const startableFlows = Object.entries(startSpecs).flatMap(([type, spec]) =>
+  spec.startable ? [[type, spec as StartableFlow<unknown, unknown>] as const] : [],
+);
+const inputSchemaName = (type: string) =>
+  type === 'customerCreation' ? 'Customer' : `${type[0]!.toUpperCase()}${type.slice(1)}Input`;
+const idempotencyKeyHeader = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
+  description:
+    'The same key and body return the same run; the same key with another body is 422. For a flow started per request, the run id derives from the key.',
+};
+const startAnswers = (scopeNote: string) => ({
+  '202': {
+    description: 'run started',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+  },
+  '200': {
+    description: 'the same request was already accepted: its run (`existing: true`, `status`)',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+  },
+  '400': errorResponse("invalid body (the flow's input schema): every issue in details"),
+  '403': errorResponse(scopeNote),
+  '409': errorResponse(
+    'the business key already has a run with different data, or (not_startable) the flow is not started by callers: the reason says what to do instead',
+  ),
+  '422': errorResponse('Idempotency-Key reused with a different body'),
+});
+
+/** `POST /v1/flows/{type}/runs`, and one path per startable flow with its own input schema. */
+function flowStartPaths() {
+  const perFlow = Object.fromEntries(
+    startableFlows.map(([type, spec]) => [
+      `/v1/flows/${type}/runs`,
+      {
+        post: {
+          summary: spec.summary,
+          'x-required-scope': 'flows:start',
+          ...(spec.scope === 'flows:start' ? {} : { 'x-flow-scope': spec.scope }),
+          parameters: [idempotencyKeyHeader],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { $ref: `#/components/schemas/${inputSchemaName(type)}` } },
+            },
+          },
+          responses: startAnswers(
+            spec.scope === 'flows:start'
+              ? 'the key does not hold the flows:start scope'
+              : `the key does not hold flows:start and ${spec.scope} (this flow needs both)`,
+          ),
+        },
+      },
+    ]),
+  );
+  return {
+    '/v1/flows/{type}/runs': {
+      post: {
+        summary:
+          'Start a run of any flow callers may start, with its input as the body (the per-flow paths give each schema); flows started otherwise answer 409 with the reason',
+        parameters: [
+          {
+            name: 'type',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', enum: Object.keys(startSpecs) },
+            description: `the workflow type; startable: ${startableFlows.map(([t]) => t).join(', ')}`,
+          },
+          idempotencyKeyHeader,
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: startableFlows.map(([type]) => ({
+                  $ref: `#/components/schemas/${inputSchemaName(type)}`,
+                })),
+              },
+            },
+          },
+        },
+        responses: {
+          ...startAnswers(
+            "the key does not hold flows:start, or the flow's own scope (x-flow-scope of its path)",
+          ),
+          '404': errorResponse('no flow of this type'),
+        },
+      },
+    },
+    ...perFlow,
+  };
+}
+
+/** The input schemas of the startable flows (the customer's is `Customer`). */
+const flowInputSchemas = () =>
+  Object.fromEntries(
+    startableFlows
+      .filter(([type]) => type !== 'customerCreation')
+      .map(([type, spec]) => [inputSchemaName(type), json(spec.body)]),
+  );
 
 /** `POST /webhooks/<source>`: signed by the source (Standard Webhooks), no bearer key. */
 const webhookIngress = (source: string) => ({
@@ -155,7 +264,13 @@ export function openApiDocument() {
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Customer: json(customerSchema), Started: started, Run: run, Error: error },
+      schemas: {
+        Customer: json(customerSchema),
+        ...flowInputSchemas(),
+        Started: started,
+        Run: run,
+        Error: error,
+      },
     },
     security: [{ bearer: [] }],
     paths: {
@@ -202,6 +317,7 @@ export function openApiDocument() {
           },
         },
       },
+      ...flowStartPaths(),
       '/v1/runs': {
         get: {
           summary: 'List runs (visibility query)',

@@ -19,6 +19,7 @@ import type { BatchSyncInput, SyncProgress, SyncStateData } from '../workflows/b
 import type { syncState } from '../workflows/sync-state';
 import { HttpError, zodIssues } from './errors';
 import { statusUrl } from './run-view';
+import { reconciliationBody } from '../runs/start-specs';
 
 const isoInstant = z.iso.datetime({ offset: true });
 const backfillBody = z
@@ -108,9 +109,6 @@ export function registerSyncRoutes(
     };
   }
 
-  const reconciliationBody = z
-    .object({ selfHeal: z.boolean().default(false), driftThreshold: z.number().int().min(0).default(10) })
-    .strict();
   app.post('/v1/reconciliations', async (req, reply) => {
     const body = reconciliationBody.safeParse(req.body ?? {});
     if (!body.success)

@@ -71,13 +71,43 @@ describe('OpenAPI document', () => {
     ['POST', '/v1/customers', { reference: 'x' }, 400],
     ['POST', '/v1/customers', 'plain text', 415],
     ['POST', '/v1/connectivity-checks', { systems: ['nowhere'] }, 400],
+    ['POST', '/v1/flows/customerCreation/runs', { reference: 'x' }, 400],
+    ['POST', '/v1/flows/reconciliation/runs', { driftThreshold: -1 }, 400],
+    ['POST', '/v1/flows/customerDeletion/runs', {}, 404],
+    ['POST', '/v1/flows/accountSync/runs', {}, 409],
   ] as const)('%s %s answers a documented status (%#)', async (method, path, body, expected) => {
     const headers: Record<string, string> =
       typeof body === 'string' ? { 'content-type': 'application/xml' } : {};
     const res = await api.call(method, path, body, headers);
     expect(res.status).toBe(expected);
-    const route = path.split('?')[0]!.replace(/\/v1\/runs\/[^/]+/, '/v1/runs/{workflowId}');
+    const concrete = path.split('?')[0]!.replace(/\/v1\/runs\/[^/]+/, '/v1/runs/{workflowId}');
+    // A startable flow has a path of its own; any other type is answered by the templated one.
+    const route = doc.paths[concrete]
+      ? concrete
+      : concrete.replace(/^\/v1\/flows\/[^/]+/, '/v1/flows/{type}');
     expect(Object.keys(doc.paths[route]![method.toLowerCase()]!.responses)).toContain(String(expected));
+  });
+
+  it('documents each startable flow with the input schema the route validates with, and its scopes', () => {
+    const generic = operation('POST', '/v1/flows/:type/runs')!;
+    expect(generic.parameters!.find((p) => p.name === 'type')!.schema.enum).toEqual(
+      expect.arrayContaining(['customerCreation', 'accountSync']),
+    );
+    const customer = operation('POST', '/v1/flows/customerCreation/runs') as any;
+    expect(customer['x-required-scope']).toBe('flows:start');
+    expect(customer.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Customer',
+    });
+    const reconciliation = operation('POST', '/v1/flows/reconciliation/runs') as any;
+    expect(reconciliation['x-flow-scope']).toBe('runs:operate');
+    expect(doc.components.schemas.ReconciliationInput.properties.driftThreshold).toMatchObject({
+      type: 'integer',
+      minimum: 0,
+    });
+    expect(doc.components.schemas.NotificationDeliveryInput.required).toEqual(
+      expect.arrayContaining(['sourceKey', 'type', 'data', 'occurredAt']),
+    );
+    expect(operation('POST', '/v1/flows/accountSync/runs')).toBeUndefined();
   });
 
   it('documents 401, 403 and 429 on every /v1 operation', async () => {
