@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { flowDoc, flowMessages, flowTest, flowWorkflow } from './flow-templates';
+import { flowDoc, flowMessages, flowStartSpec, flowTest, flowWorkflow } from './flow-templates';
 import type { FlowNames } from './flow-templates';
 import {
   systemActivities,
@@ -271,6 +271,17 @@ function newFlow(p: Project, kebab: string): void {
     startAttributes: [IntegrationFlow, BusinessKey],
   },
 `,
+  );
+  addImport(
+    p,
+    'src/runs/start-specs.ts',
+    `import { ${camel}WorkflowId } from '../workflows/${kebab}.messages';`,
+  );
+  insertBefore(
+    p,
+    'src/runs/start-specs.ts',
+    '} as const satisfies { [K in ServiceWorkflowType]: StartSpec<WorkflowInput<K>> };',
+    flowStartSpec(n),
   );
 }
 
