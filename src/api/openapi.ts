@@ -287,33 +287,15 @@ export function openApiDocument() {
       '/v1/customers': {
         post: {
           summary: 'Create a customer in Salesforce and SAP, then announce it (customer-creation saga)',
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', maxLength: 255 },
-              description:
-                'The same key and body return the same run; the same key with another body is 422.',
-            },
-          ],
+          parameters: [idempotencyKeyHeader],
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Customer' } } },
           },
           responses: {
-            '202': {
-              description: 'run started',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
-            },
-            '200': {
-              description: 'the same request was already accepted: its run',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
-            },
-            '400': errorResponse('invalid body: every field error in details'),
+            ...startAnswers('the key does not hold the flows:start scope'),
             '401': errorResponse('missing or wrong token'),
             '409': errorResponse('the reference already has a run with different data'),
-            '422': errorResponse('Idempotency-Key reused with a different body'),
           },
         },
       },

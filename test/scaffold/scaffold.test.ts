@@ -66,7 +66,7 @@ describe('scaffold: a new system and a new flow, generated into a copy of the pr
       'test/workflows/demo-archive.test.ts',
       'test/unit/workflow-types.test.ts',
     ]);
-    expect(tests).toMatch(/Tests\s+7 passed \(7\)/);
+    expect(tests).toMatch(/Tests\s+8 passed \(8\)/);
     // A second run of the same name is refused, and nothing is overwritten.
     await expect(run('tsx', ['scripts/scaffold/main.ts', 'system', 'demo'])).rejects.toThrow(
       /demo is a system already/,
