@@ -55,6 +55,10 @@ describe('scaffold: a new system and a new flow, generated into a copy of the pr
     expect(readFileSync(join(copy, 'src/systems/catalog.ts'), 'utf8')).toMatch(
       /systemNames = \[[^\]]*'demo'\]/,
     );
+    // The flow has its start spec: startable by POST /v1/flows/demoArchive/runs (its generated test does).
+    expect(readFileSync(join(copy, 'src/runs/start-specs.ts'), 'utf8')).toMatch(
+      /\n {2}demoArchive: startable\(\{/,
+    );
 
     // Compiles: every table keyed by SystemName or by the workflow types has its entry.
     await run('tsc', ['--noEmit', '-p', '.']);
