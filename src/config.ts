@@ -20,6 +20,7 @@ import type {
   EventSourceSystem,
   RateLimitVariable,
   SimulatorPortVariable,
+  SystemName,
 } from './systems/catalog';
 
 /**
@@ -35,6 +36,27 @@ const positiveInt = z.coerce.number().int().positive();
 /** Activities per second on a system's task queue across all workers; 0 switches the limit off. */
 const rateLimit = z.coerce.number().int().min(0);
 const url = z.url({ protocol: /^https?$/ });
+
+/** Where a URL variable points by default: a system's simulator, at this path. */
+interface SimulatorUrlDefault {
+  system: SystemName;
+  path: string;
+}
+
+/**
+ * A URL that points at a system's simulator unless set: on the simulator's default port, or on the port
+ * its `SIM_*_PORT` variable moves the simulator to (filled in by `loadConfig`), so a moved simulator
+ * needs no second variable.
+ */
+const simulatorUrl = (system: SystemName, path = '') =>
+  url.default(defaultSimulatorUrl(system, path)).meta({ simulatorUrl: { system, path } });
+
+/** The development subscriber the webhook consumer simulator answers as. */
+const devWebhookSubscriber = (url: string) => ({
+  name: 'dev-consumer',
+  url,
+  secret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk',
+});
 const whsecSecret = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'must be a Standard Webhooks secret: whsec_<base64>');
@@ -154,7 +176,7 @@ export const envSchema = z.object({
   /** Connectivity checks the API starts per minute, whoever asks (each probes every configured system). */
   CONNECTIVITY_CHECKS_PER_MINUTE: positiveInt.default(6),
 
-  SALESFORCE_LOGIN_URL: url.default(defaultSimulatorUrl('salesforce')),
+  SALESFORCE_LOGIN_URL: simulatorUrl('salesforce'),
   SALESFORCE_CLIENT_ID: z.string().min(1).default('dev-client'),
   SALESFORCE_CLIENT_SECRET: z.string().min(1).default('dev-secret'),
   /** With a username and password the password grant is used (it returns a refresh token); without, client credentials. */
@@ -190,7 +212,7 @@ export const envSchema = z.object({
   CDC_BATCH_SIZE: positiveInt.max(100).default(50),
 
   SAP_WSDL_PATH: z.string().default(resolve(__dirname, '../wsdl/sap/rfc-functions.wsdl')),
-  SAP_ENDPOINT: url.default(defaultSimulatorUrl('sap', '/sap/bc/soap/rfc')),
+  SAP_ENDPOINT: simulatorUrl('sap', '/sap/bc/soap/rfc'),
   SAP_USERNAME: z.string().min(1).default('DEV_USER'),
   SAP_PASSWORD: z.string().min(1).default('dev-password'),
   SAP_TIMEOUT_MS: positiveInt.default(30_000),
@@ -203,11 +225,7 @@ export const envSchema = z.object({
     .default('0000100000'),
 
   WEBHOOK_SUBSCRIBERS: jsonOf('a JSON array', z.array(webhookSubscriber)).default([
-    {
-      name: 'dev-consumer',
-      url: defaultSimulatorUrl('webhooks', '/hooks/default'),
-      secret: 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk',
-    },
+    devWebhookSubscriber(defaultSimulatorUrl('webhooks', '/hooks/default')),
   ]),
   WEBHOOK_TIMEOUT_MS: positiveInt.default(15_000),
   ALERT_WEBHOOK_URL: url.optional(),
@@ -226,11 +244,11 @@ export const envSchema = z.object({
   /** The SAP user name the coordinator's own changes carry (echo suppression); defaults to SAP_USERNAME. */
   SAP_TECHNICAL_USER: z.string().optional(),
 
-  INVENTORY_BASE_URL: url.default(defaultSimulatorUrl('inventory')),
+  INVENTORY_BASE_URL: simulatorUrl('inventory'),
 
   /** Joins a billing customer (Stripe-compatible API) to customer creation; off unless set. */
   BILLING_ENABLED: boolFlag.default(false),
-  BILLING_API_URL: url.default(defaultSimulatorUrl('billing')),
+  BILLING_API_URL: simulatorUrl('billing'),
   /** A Stripe secret key (`sk_live_...` / `sk_test_...`); the default is the simulator's. */
   BILLING_SECRET_KEY: z.string().min(1).default('sk_test_devBillingLocalOnly0123456789'),
   BILLING_TIMEOUT_MS: positiveInt.default(20_000),
@@ -335,9 +353,35 @@ export interface LoadOptions {
   forCodecServer?: boolean;
 }
 
+/**
+ * The simulator URL defaults for simulators moved by their `SIM_*_PORT` variable: every variable made
+ * with `simulatorUrl` and the development webhook subscriber, where the variable itself is unset.
+ */
+function simulatorUrlsOnMovedPorts(env: Record<string, string>): Record<string, string> {
+  const movedPort = (system: SystemName) => {
+    const value = env[systemCatalog[system].simulator.portVariable];
+    return value !== undefined && /^\d{1,5}$/.test(value) ? value : undefined;
+  };
+  const filled: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const at = (schema.meta() as { simulatorUrl?: SimulatorUrlDefault } | undefined)?.simulatorUrl;
+    const moved = at && movedPort(at.system);
+    if (at && moved && env[name] === undefined) filled[name] = `http://127.0.0.1:${moved}${at.path}`;
+  }
+  const webhooks = movedPort('webhooks');
+  if (webhooks && env.WEBHOOK_SUBSCRIBERS === undefined) {
+    const subscriber = devWebhookSubscriber(`http://127.0.0.1:${webhooks}/hooks/default`);
+    filled.WEBHOOK_SUBSCRIBERS = JSON.stringify([subscriber]);
+  }
+  return filled;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): Config {
   // Empty strings count as unset, the way shells and .env files usually mean them.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  ) as Record<string, string>;
+  const cleaned = { ...set, ...simulatorUrlsOnMovedPorts(set) };
   const parsed = envSchema.safeParse(cleaned);
   const problems: string[] = [];
   if (!parsed.success) {
@@ -379,7 +423,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
   }
   let temporal: TemporalConnectionConfig | undefined;
   try {
-    const loaded = loadClientConnectConfig({ overrideEnvVars: cleaned as Record<string, string> });
+    const loaded = loadClientConnectConfig({ overrideEnvVars: cleaned });
     temporal = {
       namespace: loaded.namespace ?? 'default',
       connectionOptions: {

@@ -115,7 +115,7 @@ function newSystem(p: Project, name: string): void {
     p,
     'src/config.ts',
     '  /** Simulator ports, rate limits and event secrets of each system',
-    `  ${upper}_BASE_URL: url.default(defaultSimulatorUrl('${name}')),
+    `  ${upper}_BASE_URL: simulatorUrl('${name}'),
   ${upper}_API_KEY: z.string().min(1).default('dev-${name}-key'),
   ${upper}_TIMEOUT_MS: positiveInt.default(15_000),
 `,

@@ -46,8 +46,6 @@ async function main(): Promise<void> {
     // The laptop runs the whole system, billing included; BILLING_ENABLED=false leaves it out.
     BILLING_ENABLED: process.env.BILLING_ENABLED || 'true',
   };
-  // Billing talks to the billing simulator on its configured port unless pointed elsewhere.
-  env.BILLING_API_URL ||= `http://127.0.0.1:${env.SIM_BILLING_PORT || systemCatalog.billing.simulator.port}`;
   const config = loadConfigOrExit(env, { forApi: true, forCodecServer: true });
   const host = '127.0.0.1';
   const simPort = (system: SystemName) => config[systemCatalog[system].simulator.portVariable];

@@ -15,6 +15,29 @@ describe('configuration', () => {
     });
   });
 
+  it('points the simulator URL defaults at the SIM_*_PORT a variable moves a simulator to', () => {
+    const config = loadConfig({
+      ...valid,
+      SIM_SALESFORCE_PORT: '14010',
+      SIM_SAP_PORT: '14020',
+      SIM_WEBHOOK_PORT: '14030',
+      SIM_INVENTORY_PORT: '14040',
+      SIM_BILLING_PORT: '14050',
+    });
+    expect(config.SALESFORCE_LOGIN_URL).toBe('http://127.0.0.1:14010');
+    expect(config.SAP_ENDPOINT).toBe('http://127.0.0.1:14020/sap/bc/soap/rfc');
+    expect(config.WEBHOOK_SUBSCRIBERS[0]?.url).toBe('http://127.0.0.1:14030/hooks/default');
+    expect(config.INVENTORY_BASE_URL).toBe('http://127.0.0.1:14040');
+    expect(config.BILLING_API_URL).toBe('http://127.0.0.1:14050');
+    // A URL that is set wins over the port.
+    const set = loadConfig({
+      ...valid,
+      SIM_SALESFORCE_PORT: '14010',
+      SALESFORCE_LOGIN_URL: 'https://login.example.com',
+    });
+    expect(set.SALESFORCE_LOGIN_URL).toBe('https://login.example.com');
+  });
+
   it('names every missing or invalid variable in one error', () => {
     let error: unknown;
     try {
