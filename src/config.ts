@@ -360,7 +360,8 @@ export interface LoadOptions {
 function simulatorUrlsOnMovedPorts(env: Record<string, string>): Record<string, string> {
   const movedPort = (system: SystemName) => {
     const value = env[systemCatalog[system].simulator.portVariable];
-    return value !== undefined && /^\d{1,5}$/.test(value) ? value : undefined;
+    // Port 0 (a free port picked at start) names no URL: the default stays.
+    return value !== undefined && /^[1-9]\d{0,4}$/.test(value) ? value : undefined;
   };
   const filled: Record<string, string> = {};
   for (const [name, schema] of Object.entries(envSchema.shape)) {

@@ -36,6 +36,10 @@ describe('configuration', () => {
       SALESFORCE_LOGIN_URL: 'https://login.example.com',
     });
     expect(set.SALESFORCE_LOGIN_URL).toBe('https://login.example.com');
+    // Port 0 (any free port) names no URL: the default stays.
+    expect(loadConfig({ ...valid, SIM_SAP_PORT: '0' }).SAP_ENDPOINT).toBe(
+      'http://127.0.0.1:4020/sap/bc/soap/rfc',
+    );
   });
 
   it('names every missing or invalid variable in one error', () => {
