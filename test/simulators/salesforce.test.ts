@@ -488,6 +488,32 @@ describe('sObject Collections', () => {
     expect(sim.records('Account')).toEqual([]);
   });
 
+  it('an update rolled back with allOrNone leaves every record as it was, created ones included', async () => {
+    const conn = await login();
+    const created = await conn.sobject('Account').create({ Name: 'Before' });
+    const a = { id: created.id! };
+    const before = sim.records('Account');
+    const res = await conn.sobject('Account').update(
+      [
+        { Id: a.id, Name: 'After' },
+        { Id: a.id, Name: 'x'.repeat(256) },
+      ],
+      { allOrNone: true },
+    );
+    expect(res.map((r) => r.success)).toEqual([false, false]);
+    expect(sim.records('Account')).toEqual(before);
+    // allOrNone=false keeps the good item and undoes only the failing one.
+    const partial = await conn.sobject('Account').update(
+      [
+        { Id: a.id, Name: 'After' },
+        { Id: a.id, Name: 'x'.repeat(256) },
+      ],
+      { allOrNone: false },
+    );
+    expect(partial.map((r) => r.success)).toEqual([true, false]);
+    expect(sim.records('Account').map((r) => r.Name)).toEqual(['After']);
+  });
+
   it('updates, upserts (PATCH /composite/sobjects/<Type>/<extField>), retrieves and deletes in bulk', async () => {
     const conn = await login();
     const ids = sim.seed('Account', [

@@ -185,34 +185,41 @@ export function createRestApi(org: SalesforceOrg, sections: RestSections) {
         `record limit reached. cannot submit more than ${MAX_COLLECTION} records into this call`,
       );
     }
-    const before = allOrNone ? store.snapshot() : undefined;
+    // Savepoints, not copies of the org: a collection of 200 against an org of 10,000 records stays cheap.
+    const before = allOrNone ? store.savepoint() : undefined;
     const committed: Change[] = [];
     const outcomes: { id?: string; err?: SfError; extra?: Record<string, unknown> }[] = [];
-    for (const item of items) {
-      const d = dml(ctx);
-      const snap = allOrNone ? undefined : store.snapshot();
-      try {
-        const r = op(item, d);
-        outcomes.push({ id: r.id, extra: r.extra });
-        committed.push(...d.changes);
-      } catch (err) {
-        if (!(err instanceof SfError)) throw err;
-        if (snap) store.restore(snap); // a failed item leaves nothing behind
-        outcomes.push({ id: idOf(item), err });
+    try {
+      for (const item of items) {
+        const d = dml(ctx);
+        const itemSavepoint = allOrNone ? undefined : store.savepoint();
+        try {
+          const r = op(item, d);
+          outcomes.push({ id: r.id, extra: r.extra });
+          committed.push(...d.changes);
+        } catch (err) {
+          if (!(err instanceof SfError)) throw err;
+          if (itemSavepoint) store.rollback(itemSavepoint); // a failed item leaves nothing behind
+          outcomes.push({ id: idOf(item), err });
+        } finally {
+          if (itemSavepoint) store.release(itemSavepoint);
+        }
       }
-    }
-    const failed = outcomes.some((o) => o.err);
-    if (allOrNone && failed) {
-      store.restore(before!);
-      return outcomes.map((o) =>
-        o.err
-          ? saveResult(o.id, o.err)
-          : {
-              ...(idOf(items[outcomes.indexOf(o)]!) ? { id: idOf(items[outcomes.indexOf(o)]!) } : {}),
-              success: false,
-              errors: [ROLLED_BACK],
-            },
-      );
+      const failed = outcomes.some((o) => o.err);
+      if (allOrNone && failed) {
+        store.rollback(before!);
+        return outcomes.map((o) =>
+          o.err
+            ? saveResult(o.id, o.err)
+            : {
+                ...(idOf(items[outcomes.indexOf(o)]!) ? { id: idOf(items[outcomes.indexOf(o)]!) } : {}),
+                success: false,
+                errors: [ROLLED_BACK],
+              },
+        );
+      }
+    } finally {
+      if (before) store.release(before);
     }
     publish(committed, apiOrigin(ctx.req, ctx.version));
     return outcomes.map((o) => saveResult(o.id, o.err, o.extra));

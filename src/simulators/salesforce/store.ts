@@ -30,12 +30,25 @@ export interface DmlContext {
   changes: Change[];
 }
 
+/**
+ * A point a transaction can roll back to. Rows are replaced on every write, never changed in place, so
+ * the store keeps a journal of the rows each write replaced while a savepoint is open, and a rollback
+ * puts them back: its cost is the writes since the savepoint, not the size of the org.
+ */
+export interface Savepoint {
+  readonly mark: number;
+  readonly orderNumber: number;
+  open: boolean;
+}
+
 /** Fields CDC never carries in the event body. */
 const NOT_IN_EVENTS = new Set(['Id', 'IsDeleted', 'SystemModstamp']);
 
 export class RecordStore {
   private tables = new Map<string, Map<string, Row>>();
   private orderNumber = 100;
+  private journal: { type: string; id: string; previous: Row | undefined }[] = [];
+  private openSavepoints = 0;
 
   constructor(private readonly ids: IdGenerator) {}
 
@@ -71,18 +84,37 @@ export class RecordStore {
     this.orderNumber = 100;
   }
 
-  snapshot(): { tables: Map<string, Map<string, Row>>; orderNumber: number } {
-    return {
-      tables: new Map(
-        [...this.tables].map(([k, t]) => [k, new Map([...t].map(([id, r]) => [id, { ...r }]))]),
-      ),
-      orderNumber: this.orderNumber,
-    };
+  /** Every write from here on can be undone by rollback(savepoint); release() when done with it. */
+  savepoint(): Savepoint {
+    this.openSavepoints += 1;
+    return { mark: this.journal.length, orderNumber: this.orderNumber, open: true };
   }
 
-  restore(snap: ReturnType<RecordStore['snapshot']>): void {
-    this.tables = snap.tables;
-    this.orderNumber = snap.orderNumber;
+  /** Undoes the writes made since the savepoint, and releases it. */
+  rollback(sp: Savepoint): void {
+    if (!sp.open) throw new Error('rollback of a savepoint that was already released');
+    while (this.journal.length > sp.mark) {
+      const { type, id, previous } = this.journal.pop()!;
+      if (previous) this.table(type).set(id, previous);
+      else this.table(type).delete(id);
+    }
+    this.orderNumber = sp.orderNumber;
+    this.release(sp);
+  }
+
+  /** Keeps the writes made since the savepoint (an enclosing savepoint can still undo them). */
+  release(sp: Savepoint): void {
+    if (!sp.open) return;
+    sp.open = false;
+    this.openSavepoints -= 1;
+    if (this.openSavepoints === 0) this.journal = [];
+  }
+
+  /** The one place rows are written: journaled while a savepoint is open. */
+  private put(type: string, id: string, row: Row): void {
+    const table = this.table(type);
+    if (this.openSavepoints > 0) this.journal.push({ type, id, previous: table.get(id) });
+    table.set(id, row);
   }
 
   /** Live rows whose field equals value (case-insensitively for text, as SF matches external ids). */
@@ -217,7 +249,7 @@ export class RecordStore {
       row.TotalAmount = 0;
     }
     this.derive(def, row);
-    this.table(def.name).set(id, row);
+    this.put(def.name, id, row);
     const eventValues: Row = {};
     for (const [k, v] of Object.entries(row)) if (v !== null && !NOT_IN_EVENTS.has(k)) eventValues[k] = v;
     ctx.changes.push({
@@ -256,7 +288,7 @@ export class RecordStore {
     next.LastModifiedById = ctx.userId;
     if (row.LastModifiedById !== ctx.userId) changed.push('LastModifiedById');
     changed.push('LastModifiedDate');
-    this.table(def.name).set(String(row.Id), next);
+    this.put(def.name, String(row.Id), next);
     const eventValues: Row = {};
     for (const name of changed) eventValues[name] = next[name] ?? null;
     ctx.changes.push({
@@ -274,7 +306,7 @@ export class RecordStore {
   delete(def: ObjectDef, id: string, ctx: DmlContext): string {
     const row = this.live(def, id);
     const ts = Math.floor(ctx.now / 1000) * 1000;
-    this.table(def.name).set(String(row.Id), {
+    this.put(def.name, String(row.Id), {
       ...row,
       IsDeleted: true,
       LastModifiedDate: ts,
