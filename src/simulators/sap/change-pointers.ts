@@ -123,17 +123,24 @@ export class ChangePointerLog {
     return this.pointers.map((p) => ({ ...p }));
   }
 
-  /** A copy of the customer master, taken before a commit applies the LUW. */
-  snapshot(): Map<string, Kna1Record> {
-    return new Map([...this.deps.store.customers].map(([k, c]) => [k, { ...c }]));
+  /** Starts capturing the before-images of the customers written until record() (one commit's changes). */
+  captureChanges(): Map<string, Kna1Record | undefined> {
+    return this.deps.store.customers.watch();
   }
 
-  /** Writes the change documents' pointers for everything that differs between `before` and now. */
-  record(before: Map<string, Kna1Record>, user: string, at: Date): number {
+  /** Stops a capture without writing pointers (the commit failed). */
+  dropCapture(before: Map<string, Kna1Record | undefined>): void {
+    this.deps.store.customers.unwatch(before);
+  }
+
+  /** Writes the change documents' pointers for every captured customer that differs from its before-image. */
+  record(before: Map<string, Kna1Record | undefined>, user: string, at: Date): number {
+    this.deps.store.customers.unwatch(before);
     let written = 0;
     const stamp = sapTimestamp(at);
-    for (const [kunnr, after] of this.deps.store.customers) {
-      const old = before.get(kunnr);
+    for (const [kunnr, old] of before) {
+      const after = this.deps.store.customers.get(kunnr);
+      if (!after) continue;
       const changeNumber = String(this.nextChangeNumber).padStart(10, '0');
       const base = {
         TABNAME: 'KNA1',
@@ -359,7 +366,6 @@ export class ChangePointerLog {
   /** A customer created by a dialog user in XD01 (committed at once), copied from the reference customer. */
   createAsDialogUser(fields: Partial<Kna1Record> & { NAME1: string }, user: string): Kna1Record {
     const { store } = this.deps;
-    const before = this.snapshot();
     const kunnr = store.customerNumbers.reserve();
     const adrnr = store.addressNumbers.reserve();
     store.customerNumbers.confirm(kunnr);
@@ -387,6 +393,7 @@ export class ChangePointerLog {
       ...rest,
       KUNNR: kunnr,
     };
+    const before = this.captureChanges();
     store.customers.set(kunnr, c);
     this.record(before, user, at);
     return c;
@@ -397,7 +404,7 @@ export class ChangePointerLog {
     const key = alpha(kunnr);
     const c = this.deps.store.customers.get(key);
     if (!c) return undefined;
-    const before = this.snapshot();
+    const before = this.captureChanges();
     const { KUNNR: _k, salesAreas: _s, ...rest } = fields;
     this.deps.store.customers.set(key, { ...c, ...rest });
     this.record(before, user, this.deps.now());

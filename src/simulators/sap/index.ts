@@ -218,9 +218,15 @@ export function createSapSimulator(options: SapSimulatorOptions = {}): SapSimula
   const commitLuw = engine.commit.bind(engine);
   const discardLuw = engine.discard.bind(engine);
   engine.commit = (session, at) => {
-    const before = changePointers.snapshot();
-    changePointers.applyPending(session);
-    const n = commitLuw(session, at);
+    const before = changePointers.captureChanges();
+    let n: number;
+    try {
+      changePointers.applyPending(session);
+      n = commitLuw(session, at);
+    } catch (err) {
+      changePointers.dropCapture(before);
+      throw err;
+    }
     changePointers.record(before, session.user, at);
     return n;
   };

@@ -264,10 +264,40 @@ export class NumberRange {
   }
 }
 
+/**
+ * KNA1: customers by number. A commit asks for the before-images of the customers it writes (watch), so
+ * that change pointers are computed from what changed, not by comparing copies of the whole table.
+ */
+export class CustomerTable extends Map<string, Kna1Record> {
+  // Optional: Map's constructor calls set() before the subclass's fields exist.
+  private watchers?: Set<Map<string, Kna1Record | undefined>>;
+
+  /** Starts recording the value each written customer had before its first write (undefined: new). */
+  watch(): Map<string, Kna1Record | undefined> {
+    const before = new Map<string, Kna1Record | undefined>();
+    (this.watchers ??= new Set()).add(before);
+    return before;
+  }
+
+  unwatch(before: Map<string, Kna1Record | undefined>): void {
+    this.watchers?.delete(before);
+  }
+
+  override set(kunnr: string, customer: Kna1Record): this {
+    if (this.watchers) for (const w of this.watchers) if (!w.has(kunnr)) w.set(kunnr, this.get(kunnr));
+    return super.set(kunnr, customer);
+  }
+
+  override delete(kunnr: string): boolean {
+    if (this.watchers) for (const w of this.watchers) if (!w.has(kunnr)) w.set(kunnr, this.get(kunnr));
+    return super.delete(kunnr);
+  }
+}
+
 export class SapStore {
   readonly salesOrgs: SalesOrg[] = seedSalesOrgs();
   readonly materials: Material[] = seedMaterials();
-  customers = new Map<string, Kna1Record>();
+  customers = new CustomerTable();
   emails: Adr6Record[] = [];
   orders = new Map<string, VbakRecord>();
   readonly customerNumbers: NumberRange;
@@ -282,7 +312,7 @@ export class SapStore {
   }
 
   reset(): void {
-    this.customers = new Map(seedCustomers().map((c) => [c.KUNNR, c]));
+    this.customers = new CustomerTable(seedCustomers().map((c) => [c.KUNNR, c]));
     this.emails = [];
     this.orders = new Map();
     this.customerNumbers.reset();
