@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessKeyring, newAccessKey } from '../../src/security/access-keys';
 import { startSpecs } from '../../src/runs/start-specs';
@@ -180,29 +181,52 @@ describe('API: generic flow start (flows registry)', () => {
       as(operator),
     );
     expect(served.body).toMatchObject({ status: 'COMPLETED', report: { name: 'customers' } });
-    expect(await runsOnQueue(`WorkflowId = '${res.body.workflowId}'`)).toHaveLength(1);
+    // Still the first run under that id: the repeats started none.
+    expect((await t.client.workflow.getHandle(res.body.workflowId).describe()).runId).toBe(res.body.runId);
   });
 
+  const bad = uniquePrefix('bad');
   it.each([
-    ['customerCreation', { reference: 'has spaces', firstName: 'Ada' }, 'the customer is invalid'],
-    ['customerCreation', [], 'the customer is invalid'],
+    [
+      'customerCreation',
+      { reference: `${bad}-c`, firstName: 'Ada' },
+      'the customer is invalid',
+      `customer-creation:${bad}-c`,
+    ],
+    [
+      'customerCreation',
+      { ...customer('x'), reference: 'has spaces' },
+      'the customer is invalid',
+      'customer-creation:has spaces',
+    ],
+    ['customerCreation', [], 'the customer is invalid', undefined],
     [
       'notificationDelivery',
-      { sourceKey: 'x', type: 'NoDot', data: {}, occurredAt: 'yesterday' },
+      { sourceKey: `${bad}-n`, type: 'NoDot', data: {}, occurredAt: 'yesterday' },
       'the event is invalid',
+      `notification:NoDot:${bad}-n`,
     ],
-    ['reconciliation', { driftThreshold: -1, extra: true }, 'the reconciliation request is invalid'],
+    [
+      'reconciliation',
+      { driftThreshold: -1, extra: true },
+      'the reconciliation request is invalid',
+      `reconciliation:customers:${bad}-r`,
+    ],
   ])(
     '%s: a body its schema refuses is 400 with every issue, and nothing starts (%#)',
-    async (type, body, message) => {
-      const before = await runsOnQueue(`WorkflowType = '${type}'`);
-      const res = await start(type, body, as(startOperator));
+    async (type, body, message, wouldBeId) => {
+      // The key names the run a per-request flow would have started (reconciliation:customers:<key>).
+      const res = await start(type, body, { ...as(startOperator), 'idempotency-key': `${bad}-r` });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: 'invalid_request', message });
       expect(res.body.details.length).toBeGreaterThan(0);
       for (const d of res.body.details)
         expect(d).toEqual({ path: expect.any(String), message: expect.any(String) });
-      expect(await runsOnQueue(`WorkflowType = '${type}'`)).toEqual(before);
+      if (wouldBeId) {
+        await expect(t.client.workflow.getHandle(wouldBeId).describe()).rejects.toBeInstanceOf(
+          WorkflowNotFoundError,
+        );
+      }
     },
   );
 
@@ -253,5 +277,8 @@ describe('API: generic flow start (flows registry)', () => {
     expect((await start('notificationDelivery', event, as(starter))).status).toBe(403);
     expect(await runsOnQueue(`BusinessKey IN ('${c.reference}', '${event.sourceKey}')`)).toEqual([]);
     expect((await api.call('GET', `/v1/runs/customer-creation:${c.reference}`)).status).toBe(404);
+    await expect(
+      t.client.workflow.getHandle(`notification:x.y:${event.sourceKey}`).describe(),
+    ).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });
 });
