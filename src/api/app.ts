@@ -76,7 +76,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
 
-  const openapi = openApiDocument();
+  const openapi = openApiDocument({ connectivityTargets: settings.connectivityTargets });
   app.get('/openapi.json', async () => openapi);
 
   app.get('/healthz', async (_req, reply) => {

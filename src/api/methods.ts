@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * 405 with `Allow` for a known path called with a method it does not serve (and 404 only for paths that
@@ -16,7 +16,7 @@ export function answerWrongMethodWith405(app: FastifyInstance): void {
     );
     for (const method of [route.method].flat()) routes.push({ pattern, method });
   });
-  app.setNotFoundHandler((req, reply) => {
+  const answer = (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '';
     const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))].sort();
     if (allowed.length) {
@@ -29,5 +29,11 @@ export function answerWrongMethodWith405(app: FastifyInstance): void {
         });
     }
     return reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${path}` });
+  };
+  // Answered before the body is read: a method with a body (QUERY needs a Content-Type) would otherwise
+  // be refused by the body parser with a 400 instead of this 405/404.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.is404) return answer(req, reply);
   });
+  app.setNotFoundHandler(answer);
 }

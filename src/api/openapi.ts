@@ -1,6 +1,9 @@
 import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
+import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
+import { connectivityBody } from './routes/connectivity-checks';
+import { bulkRedriveBody, failedRunsQuery } from './routes/failed-runs';
 import { listQuery } from './routes/runs';
 import { startSpecs } from '../runs/start-specs';
 import type { StartableFlow } from '../runs/start-specs';
@@ -53,16 +56,26 @@ const safeTextSchema = (maxBytes: number) => ({
 });
 const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: safeTextSchema(255) }];
 
-/** Query parameters from the zod schema the route parses its query with. */
-function queryParameters(schema: z.ZodObject) {
+/** Query parameters from the zod schema the route parses its query with (descriptions by name). */
+function queryParameters(schema: z.ZodObject, descriptions: Record<string, string> = {}) {
   const properties = (json(schema) as { properties: Record<string, Record<string, unknown>> }).properties;
   return Object.entries(properties).map(([name, prop]) => ({
     name,
     in: 'query',
     required: false,
     schema: name === 'businessKey' ? safeTextSchema(255) : prop,
+    ...(descriptions[name] ? { description: descriptions[name] } : {}),
   }));
 }
+
+/** A request body schema from the zod schema the route parses its body with. */
+function bodySchema(schema: z.ZodType) {
+  const { $schema: _, ...rest } = json(schema) as Record<string, unknown>;
+  return rest;
+}
+
+/** Rules between fields, which JSON Schema cannot state: the API refuses a request breaking them with 400. */
+const rangeRule = '`from` must be before `to` (400 otherwise)';
 
 interface Operation {
   'x-required-scope'?: string;
@@ -252,8 +265,13 @@ const webhookIngress = (source: string) => ({
   },
 });
 
+export interface OpenApiOptions {
+  /** The configured systems a connectivity check may name (the document lists them). */
+  connectivityTargets?: readonly ConnectivityTarget[];
+}
+
 /** The API's OpenAPI 3.1 document; request bodies come from the same zod schemas that validate them. */
-export function openApiDocument() {
+export function openApiDocument(options: OpenApiOptions = {}) {
   return withCommonAnswers({
     openapi: '3.1.0',
     info: {
@@ -313,14 +331,12 @@ export function openApiDocument() {
       '/v1/failed-runs': {
         get: {
           summary: 'Failed runs by flow, close-time range and failure type, one page at a time',
-          parameters: [
-            { name: 'flow', in: 'query', schema: { type: 'string' } },
-            { name: 'failureType', in: 'query', schema: { type: 'string' } },
-            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
-            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
-            { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100 } },
-            { name: 'pageToken', in: 'query', schema: { type: 'string' } },
-          ],
+          description: rangeRule,
+          parameters: queryParameters(failedRunsQuery, {
+            from: rangeRule,
+            pageToken:
+              'the nextPageToken of an earlier answer, unchanged; any other value is refused with 400 (parameter: pageToken)',
+          }),
           responses: {
             '200': { description: '{ runs, nextPageToken? }: follow nextPageToken until it is absent' },
             '400': errorResponse('a parameter is out of range, or the page token is not one of ours'),
@@ -330,23 +346,10 @@ export function openApiDocument() {
       '/v1/failed-runs/redrive': {
         post: {
           summary: 'Bulk redrive of the failed runs a filter matches, as a workflow at a bounded rate',
+          description: rangeRule,
           requestBody: {
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    flow: { type: 'string' },
-                    failureType: { type: 'string' },
-                    from: { type: 'string', format: 'date-time' },
-                    to: { type: 'string', format: 'date-time' },
-                    ratePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 50 },
-                    maxRuns: { type: 'integer', minimum: 1, maximum: 10000 },
-                  },
-                },
-              },
-            },
+            required: false,
+            content: { 'application/json': { schema: bodySchema(bulkRedriveBody) } },
           },
           responses: {
             '202': { description: '{ workflowId, statusUrl }: the bulk redrive started' },
@@ -407,20 +410,7 @@ export function openApiDocument() {
             required: false,
             content: {
               'application/json': {
-                schema: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    systems: {
-                      type: 'array',
-                      minItems: 1,
-                      items: {
-                        type: 'string',
-                        description: 'a configured system, e.g. sap or webhook:<name>',
-                      },
-                    },
-                  },
-                },
+                schema: bodySchema(connectivityBody(options.connectivityTargets ?? [])),
               },
             },
           },

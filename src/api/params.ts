@@ -18,3 +18,9 @@ export const safeText = (maxBytes: number) =>
 
 /** Workflow ids of this service: `customer-creation:<reference>`, `order:<id>`, ... */
 export const workflowIdParams = z.object({ workflowId: safeText(255) }).strict();
+
+/**
+ * The body of a POST whose body is optional: none at all means `{}`, anything else is validated as sent
+ * (a JSON `null` is not an object and is refused, as the OpenAPI document says).
+ */
+export const optionalBody = (body: unknown): unknown => (body === undefined ? {} : body);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 /** A child process of the dev launcher, with its output prefixed so the interleaved log stays readable. */
 export interface ManagedProcess {
@@ -86,4 +87,16 @@ export async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
   await res.arrayBuffer();
   return res.status < 500;
+}
+
+/** A port nothing listens on right now, picked by the OS on `host`. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

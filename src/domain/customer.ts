@@ -10,6 +10,14 @@ import { z } from 'zod';
 /** Characters, not UTF-16 units: SAP counts characters, and non-Latin names must not be penalised. */
 const charLength = (s: string) => [...s].length;
 
+/**
+ * What String.prototype.trim removes, spelled out for the OpenAPI document's patterns (`\\s` differs
+ * between regex engines, e.g. for U+FEFF), so a generated client trims exactly as the API does.
+ */
+const trimmed = '[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
+/** A pattern for a value the API trims first: `core` with any of that around it. */
+const aroundTrimmed = (core: string) => `^${trimmed}*${core}${trimmed}*$`;
+
 const text = (field: string, max: number) =>
   z
     .string()
@@ -18,6 +26,8 @@ const text = (field: string, max: number) =>
     .refine((s) => charLength(s) <= max, `${field} must be at most ${max} characters (SAP field length)`)
     .meta({
       maxLength: max,
+      // Not only white space: the API trims values, and an empty one is refused.
+      pattern: `[^${trimmed.slice(1)}`,
       description: `at most ${max} characters (SAP field length); longer values are rejected`,
     });
 
@@ -94,7 +104,9 @@ export const customerSchema = z
       .toLowerCase()
       .pipe(z.email('email must be a valid e-mail address'))
       .refine((s) => s.length <= 241, 'email must be at most 241 characters')
-      .meta({ format: 'email', maxLength: 241 }),
+      // zod's own e-mail rule for the OpenAPI document: `format: email` alone admits more (quoted or
+      // unusual local parts such as a|b@example.com) than the API accepts.
+      .meta({ format: 'email', pattern: z.regexes.email.source, maxLength: 241 }),
     phone: phone.optional(),
     company: text('company', 35).optional(),
     address: addressSchema,
@@ -104,6 +116,8 @@ export const customerSchema = z
       .trim()
       .toUpperCase()
       .regex(/^[A-Z]{2}$/, 'language must be an ISO 639-1 code such as EN')
+      // As sent: trimmed and upper-cased by the API first.
+      .meta({ pattern: aroundTrimmed('[A-Za-z]{2}') })
       .default('EN'),
     /** ISO 4217 currency for the customer's sales area; SAP copies it from the reference customer when absent. */
     currency: z
@@ -111,6 +125,7 @@ export const customerSchema = z
       .trim()
       .toUpperCase()
       .regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as GBP')
+      .meta({ pattern: aroundTrimmed('[A-Za-z]{3}') })
       .optional(),
   })
   .strict()

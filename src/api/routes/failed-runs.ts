@@ -7,16 +7,14 @@ import type { bulkRedrive } from '../../workflows/bulk-redrive';
 import { bulkRedriveWorkflowId, getBulkRedriveProgressQuery } from '../../workflows/bulk-redrive.messages';
 import type { BulkRedriveProgress } from '../../workflows/bulk-redrive.messages';
 import { HttpError } from '../errors';
-import { workflowIdParams } from '../params';
+import { optionalBody, workflowIdParams } from '../params';
 import { statusUrl } from '../run-view';
 
-const isoInstant = z
-  .string()
-  .max(40)
-  .refine(
-    (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)),
-    'must be an ISO 8601 instant',
-  );
+/** An RFC 3339 date-time with its offset (`format: date-time` in the OpenAPI document). */
+const isoInstant = z.iso.datetime({
+  offset: true,
+  error: 'must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z',
+});
 
 const failedRunsFilter = z.object({
   flow: z
@@ -36,7 +34,8 @@ const fromBeforeTo = (q: { from?: string; to?: string }) =>
   !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to);
 const fromBeforeToIssue = { message: 'from must be before to', path: ['from'] };
 
-const failedRunsQuery = failedRunsFilter
+/** The query of `GET /v1/failed-runs` (the OpenAPI document's parameters are generated from it). */
+export const failedRunsQuery = failedRunsFilter
   .extend({
     pageSize: z.coerce.number().int().min(1).max(100).default(20),
     pageToken: z
@@ -48,7 +47,8 @@ const failedRunsQuery = failedRunsFilter
   .strict()
   .refine(fromBeforeTo, fromBeforeToIssue);
 
-const bulkRedriveBody = failedRunsFilter
+/** The body of `POST /v1/failed-runs/redrive` (the OpenAPI document's request body is generated from it). */
+export const bulkRedriveBody = failedRunsFilter
   .extend({
     ratePerSecond: z.number().gt(0).max(50).default(2),
     maxRuns: z.number().int().min(1).max(10_000).default(1000),
@@ -79,7 +79,7 @@ export function registerFailedRunRoutes(
   });
 
   app.post('/v1/failed-runs/redrive', async (req, reply) => {
-    const { ratePerSecond, maxRuns, ...filter } = bulkRedriveBody.parse(req.body ?? {});
+    const { ratePerSecond, maxRuns, ...filter } = bulkRedriveBody.parse(optionalBody(req.body));
     const workflowId = bulkRedriveWorkflowId(randomUUID());
     await client.workflow.start<typeof bulkRedrive>('bulkRedrive', {
       workflowId,
