@@ -1,0 +1,81 @@
+"""Schemathesis hooks of scripts/fuzz-api.sh: the only findings the run does not count, each a refusal
+the OpenAPI document states in words because JSON Schema cannot express it, accepted only for exactly
+that reason (the API's own answer names it) and only on the operation it belongs to. Everything else a
+check reports fails the run.
+
+- GET /v1/failed-runs `pageToken`: an opaque cursor the API signed; a well-formed value it did not issue
+  is refused with 400 naming the parameter (a fuzzer cannot produce a valid one).
+- GET /v1/failed-runs and POST /v1/failed-runs/redrive: `from` must be before `to` (a rule between two
+  fields), refused with 400 at path `from`.
+- POST /v1/customers: an Idempotency-Key reused with a different body is 422 (the IETF Idempotency-Key
+  draft's answer): it depends on earlier requests, not on this one's shape. A generator reuses the same
+  few short keys all the time, which would hide every other answer behind that 422, so each generated
+  valid key is made unique first (`map_case`), as a real client's keys are; the reuse rules themselves
+  are tested in test/api/customers.test.ts.
+"""
+
+import atexit
+import itertools
+import re
+import sys
+from collections import Counter
+
+import schemathesis
+
+accepted = Counter()
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # the API's rule, as documented
+serial = itertools.count(1)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if case.operation.label != "POST /v1/customers" or not case.headers:
+        return case
+    for name, value in list(case.headers.items()):
+        if name.lower() == "idempotency-key" and isinstance(value, str) and IDEMPOTENCY_KEY.match(value):
+            case.headers[name] = f"{value[:240]}.{next(serial)}"  # still valid: a longer visible-ASCII key
+    return case
+
+# "Schema-valid request rejected" (positive_data_acceptance); every other kind of finding is kept.
+REJECTED_POSITIVE_DATA = "ST202"
+
+
+def _body(response):
+    try:
+        return response.json()
+    except Exception:  # not JSON: not one of the API's documented refusals
+        return None
+
+
+def _stated_refusal(label, status, body):
+    """The documented reason the API refused this schema-valid request for, or None."""
+    if not isinstance(body, dict):
+        return None
+    details = body.get("details")
+    if status == 400 and label == "GET /v1/failed-runs":
+        if isinstance(details, dict) and details.get("parameter") == "pageToken":
+            return "a page token the API did not issue"
+    if status == 400 and label in ("GET /v1/failed-runs", "POST /v1/failed-runs/redrive"):
+        if isinstance(details, list) and details and all(
+            d.get("path") == "from" and d.get("message") == "from must be before to" for d in details
+        ):
+            return "from not before to"
+    if status == 422 and label == "POST /v1/customers" and body.get("error") == "idempotency_key_reused":
+        return "an Idempotency-Key reused with another body"
+    return None
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if getattr(failure, "code", None) != REJECTED_POSITIVE_DATA:
+        return True
+    reason = _stated_refusal(case.operation.label, response.status_code, _body(response))
+    if reason:
+        accepted[f"{case.operation.label}: {reason}"] += 1
+    return reason is None
+
+
+@atexit.register
+def _summary():
+    for what, count in sorted(accepted.items()):
+        print(f"fuzz-api: accepted as documented, {count}x: {what}", file=sys.stderr)
