@@ -5,8 +5,12 @@ check reports fails the run.
 
 - GET /v1/failed-runs `pageToken`: an opaque cursor the API signed; a well-formed value it did not issue
   is refused with 400 naming the parameter (a fuzzer cannot produce a valid one).
-- GET /v1/failed-runs and POST /v1/failed-runs/redrive: `from` must be before `to` (a rule between two
-  fields), refused with 400 at path `from`.
+- GET /v1/failed-runs, POST /v1/failed-runs/redrive, POST /v1/syncs/{name}/backfill: `from` must be
+  before `to` (a rule between two fields), refused with 400 at path `from`.
+- GET /v1/report: `from` (default `to` minus `window`) before `to` (default now), at most 31 days apart,
+  refused with 400 at path `from` or `window`.
+- POST /v1/syncs/{name}/quarantine/redrive: each named record must be in the quarantine (the state of
+  the sync, not the request's shape), refused with 400 not_quarantined.
 - POST /v1/customers: an Idempotency-Key reused with a different body is 422 (the IETF Idempotency-Key
   draft's answer): it depends on earlier requests, not on this one's shape. A generator reuses the same
   few short keys all the time, which would hide every other answer behind that 422, so each generated
@@ -25,6 +29,16 @@ import schemathesis
 accepted = Counter()
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # the API's rule, as documented
 serial = itertools.count(1)
+
+# Per operation: the field errors of its rules between fields (the API's own messages).
+_before = lambda d: d.get("path") == "from" and d.get("message") == "from must be before to"  # noqa: E731
+RANGE_RULE = {
+    "GET /v1/failed-runs": _before,
+    "POST /v1/failed-runs/redrive": _before,
+    "POST /v1/syncs/{name}/backfill": _before,
+    "GET /v1/report": lambda d: (d.get("path"), d.get("message"))
+    in (("from", "must be before to"), ("window", "at most 31 days")),
+}
 
 
 @schemathesis.hook
@@ -55,11 +69,12 @@ def _stated_refusal(label, status, body):
     if status == 400 and label == "GET /v1/failed-runs":
         if isinstance(details, dict) and details.get("parameter") == "pageToken":
             return "a page token the API did not issue"
-    if status == 400 and label in ("GET /v1/failed-runs", "POST /v1/failed-runs/redrive"):
-        if isinstance(details, list) and details and all(
-            d.get("path") == "from" and d.get("message") == "from must be before to" for d in details
-        ):
-            return "from not before to"
+    if status == 400 and label in RANGE_RULE:
+        if isinstance(details, list) and details and all(RANGE_RULE[label](d) for d in details):
+            return "from not before to, or more than 31 days before it"
+    if status == 400 and label == "POST /v1/syncs/{name}/quarantine/redrive":
+        if body.get("error") == "not_quarantined":
+            return "a record that is not in the quarantine"
     if status == 422 and label == "POST /v1/customers" and body.get("error") == "idempotency_key_reused":
         return "an Idempotency-Key reused with another body"
     return None

@@ -76,7 +76,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   const workflowQueue = taskQueueName(settings.taskQueuePrefix, coordinatorQueue);
 
-  const openapi = openApiDocument({ connectivityTargets: settings.connectivityTargets });
+  const openapi = openApiDocument({
+    connectivityTargets: settings.connectivityTargets,
+    syncs: settings.syncs,
+    report: settings.reportConfig !== undefined,
+  });
   app.get('/openapi.json', async () => openapi);
 
   app.get('/healthz', async (_req, reply) => {

@@ -1,7 +1,11 @@
 import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
+import { cursorSchemaFor } from '../domain/batch-sync';
+import { reportQuery } from '../report/report';
+import type { ConfiguredSync } from '../schedules/specs';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';
+import { backfillBody, reconciliationBody, redriveBody } from './syncs';
 import { connectivityBody } from './routes/connectivity-checks';
 import { bulkRedriveBody, failedRunsQuery } from './routes/failed-runs';
 import { listQuery } from './routes/runs';
@@ -57,7 +61,7 @@ const safeTextSchema = (maxBytes: number) => ({
 const runIdParam = [{ name: 'workflowId', in: 'path', required: true, schema: safeTextSchema(255) }];
 
 /** Query parameters from the zod schema the route parses its query with (descriptions by name). */
-function queryParameters(schema: z.ZodObject, descriptions: Record<string, string> = {}) {
+function queryParameters(schema: z.ZodType, descriptions: Record<string, string> = {}) {
   const properties = (json(schema) as { properties: Record<string, Record<string, unknown>> }).properties;
   return Object.entries(properties).map(([name, prop]) => ({
     name,
@@ -76,6 +80,115 @@ function bodySchema(schema: z.ZodType) {
 
 /** Rules between fields, which JSON Schema cannot state: the API refuses a request breaking them with 400. */
 const rangeRule = '`from` must be before `to` (400 otherwise)';
+const reportRangeRule =
+  '`from` (default: `to` minus `window`) must be before `to` (default: now), at most 31 days apart (400 otherwise)';
+
+/** The scheduled-sync operations, for the configured syncs (their names are the path parameter's values). */
+function syncPaths(syncs: readonly ConfiguredSync[]) {
+  const names = syncs.map((s) => s.spec.name);
+  const paths: Record<string, Record<string, unknown>> = {
+    '/v1/syncs': {
+      get: {
+        summary: 'The scheduled syncs: schedule, cursor, lag, quarantine size, last run',
+        responses: { '200': { description: '{ syncs }' } },
+      },
+    },
+  };
+  if (names.length === 0) return paths;
+  const name = [{ name: 'name', in: 'path', required: true, schema: { type: 'string', enum: names } }];
+  const unknown = errorResponse('no sync with this name');
+  const missingSchedule = errorResponse('the sync has no Schedule (npm run schedules:apply)');
+  paths['/v1/syncs/{name}'] = {
+    get: {
+      summary: "A sync's state, its running run's progress and its recent runs",
+      parameters: name,
+      responses: { '200': { description: 'the sync' }, '404': unknown },
+    },
+  };
+  paths['/v1/syncs/{name}/quarantine'] = {
+    get: {
+      summary: 'The records a sync could not write, with the reason',
+      parameters: name,
+      responses: { '200': { description: '{ name, records }' }, '404': unknown },
+    },
+  };
+  paths['/v1/syncs/{name}/trigger'] = {
+    post: {
+      summary: 'Start a run now (ignored while one is going)',
+      parameters: name,
+      responses: { '202': { description: 'triggered' }, '400': unknown, '409': missingSchedule },
+    },
+  };
+  for (const action of ['pause', 'resume'])
+    paths[`/v1/syncs/{name}/${action}`] = {
+      post: {
+        summary: `${action === 'pause' ? 'Pause' : 'Resume'} the sync's Schedule`,
+        parameters: name,
+        responses: { '200': { description: '{ name, paused }' }, '400': unknown, '409': missingSchedule },
+      },
+    };
+  paths['/v1/syncs/{name}/backfill'] = {
+    post: {
+      summary: 'Re-read a time range as a run of its own',
+      description: rangeRule,
+      parameters: name,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: bodySchema(backfillBody) } },
+      },
+      responses: {
+        '202': {
+          description: 'backfill started',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+        },
+        '400': errorResponse('an unknown sync, or an invalid range'),
+        '409': errorResponse('a backfill of this range is already running'),
+      },
+    },
+  };
+  paths['/v1/syncs/{name}/quarantine/redrive'] = {
+    post: {
+      summary: 'Write the quarantined records again (all, or those named)',
+      description: 'each named record must be in the quarantine (400 not_quarantined otherwise)',
+      parameters: name,
+      requestBody: {
+        required: false,
+        content: { 'application/json': { schema: bodySchema(redriveBody) } },
+      },
+      responses: {
+        '202': { description: 'redrive started' },
+        '400': errorResponse('an unknown sync, an invalid body, or a record not in the quarantine'),
+      },
+    },
+  };
+  // One path per sync: the cursor's shape depends on the system the sync reads from.
+  for (const sync of syncs)
+    paths[`/v1/syncs/${sync.spec.name}/cursor`] = {
+      put: {
+        'x-route': '/v1/syncs/:name/cursor',
+        summary: `Set or clear (null) the cursor of ${sync.spec.name}`,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['cursor'],
+                properties: {
+                  cursor: { anyOf: [{ type: 'null' }, bodySchema(cursorSchemaFor(sync.spec.direction))] },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: '{ name, cursor }' },
+          '400': errorResponse('not a cursor of this sync'),
+        },
+      },
+    };
+  return paths;
+}
 
 interface Operation {
   'x-required-scope'?: string;
@@ -95,9 +208,10 @@ function withCommonAnswers<D extends { paths: Record<string, Record<string, Oper
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!path.startsWith('/v1/')) continue;
     for (const [method, operation] of Object.entries(operations)) {
-      // A flow's own start path (/v1/flows/customerCreation/runs) names its scope itself.
-      const scope =
-        operation['x-required-scope'] ?? routeScope(method.toUpperCase(), path.replace(/\{(\w+)\}/g, ':$1'));
+      // A flow's own start path (/v1/flows/customerCreation/runs) names its scope itself; a path documented
+      // once per configured value (a sync's cursor) names the route it is an instance of.
+      const route = (operation as { 'x-route'?: string })['x-route'] ?? path.replace(/\{(\w+)\}/g, ':$1');
+      const scope = operation['x-required-scope'] ?? routeScope(method.toUpperCase(), route);
       const inPath = operation.parameters?.some((p) => p.in === 'path');
       Object.assign(operation, {
         'x-required-scope': scope,
@@ -268,6 +382,10 @@ const webhookIngress = (source: string) => ({
 export interface OpenApiOptions {
   /** The configured systems a connectivity check may name (the document lists them). */
   connectivityTargets?: readonly ConnectivityTarget[];
+  /** The configured batch syncs (`/v1/syncs/...`). */
+  syncs?: readonly ConfiguredSync[];
+  /** Whether `GET /v1/report` is served. */
+  report?: boolean;
 }
 
 /** The API's OpenAPI 3.1 document; request bodies come from the same zod schemas that validate them. */
@@ -403,6 +521,52 @@ export function openApiDocument(options: OpenApiOptions = {}) {
           },
         },
       },
+      '/v1/reconciliations': {
+        post: {
+          summary: 'Compare Salesforce and SAP customers (a run); optionally heal the drift it finds',
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: bodySchema(reconciliationBody) } },
+          },
+          responses: {
+            '202': {
+              description: 'run started',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Started' } } },
+            },
+            '400': errorResponse('invalid body'),
+          },
+        },
+      },
+      '/v1/reconciliations/{workflowId}': {
+        get: {
+          summary: "A reconciliation's report once it has finished",
+          parameters: runIdParam,
+          responses: {
+            '200': { description: '{ workflowId, status, report? }' },
+            '202': { description: '{ workflowId, status: RUNNING }' },
+            '404': errorResponse('no reconciliation with this id'),
+          },
+        },
+      },
+      ...syncPaths(options.syncs ?? []),
+      ...(options.report
+        ? {
+            '/v1/report': {
+              get: {
+                summary: 'The integration report: what is integrated and how it performed over a window',
+                description: reportRangeRule,
+                parameters: queryParameters(reportQuery, { from: reportRangeRule }),
+                responses: {
+                  '200': {
+                    description: 'the report',
+                    content: { 'application/json': { schema: { type: 'object' } }, 'text/markdown': {} },
+                  },
+                  '400': errorResponse('an invalid parameter: each one named in details'),
+                },
+              },
+            },
+          }
+        : {}),
       '/v1/connectivity-checks': {
         post: {
           summary: 'Probe the configured systems (all, or those named) from the workers',

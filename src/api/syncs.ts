@@ -18,19 +18,24 @@ import {
 import type { BatchSyncInput, SyncProgress, SyncStateData } from '../workflows/batch-sync.messages';
 import type { syncState } from '../workflows/sync-state';
 import { HttpError, zodIssues } from './errors';
+import { optionalBody, workflowIdParams } from './params';
 import { statusUrl } from './run-view';
 import { reconciliationBody } from '../runs/start-specs';
 
+// The request schemas are exported for the OpenAPI document, which is generated from them.
 const isoInstant = z.iso.datetime({ offset: true });
-const backfillBody = z
+export const backfillBody = z
   .object({ from: isoInstant, to: isoInstant })
   .strict()
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), {
     message: 'from must be before to',
     path: ['from'],
   });
-const redriveBody = z
+export const redriveBody = z
   .object({ recordIds: z.array(z.string().min(1).max(40)).min(1).max(2000).optional() })
+  .strict();
+export const reconciliationBody = z
+  .object({ selfHeal: z.boolean().default(false), driftThreshold: z.number().int().min(0).default(10) })
   .strict();
 
 /**
@@ -110,7 +115,7 @@ export function registerSyncRoutes(
   }
 
   app.post('/v1/reconciliations', async (req, reply) => {
-    const body = reconciliationBody.safeParse(req.body ?? {});
+    const body = reconciliationBody.safeParse(optionalBody(req.body));
     if (!body.success)
       throw new HttpError(400, 'invalid_request', 'the request is invalid', zodIssues(body.error));
     const workflowId = `reconciliation:customers:${randomUUID()}`;
@@ -128,7 +133,7 @@ export function registerSyncRoutes(
 
   /** A reconciliation report: the run's result, kept by Temporal with the run. */
   app.get('/v1/reconciliations/:workflowId', async (req, reply) => {
-    const { workflowId } = req.params as { workflowId: string };
+    const { workflowId } = workflowIdParams.parse(req.params);
     if (!workflowId.startsWith('reconciliation:'))
       throw new HttpError(404, 'not_found', 'not a reconciliation run');
     const handle = client.workflow.getHandle(workflowId);
@@ -197,7 +202,7 @@ export function registerSyncRoutes(
   app.post('/v1/syncs/:name/backfill', async (req, reply) => {
     const { name } = req.params as { name: string };
     const sync = known(name);
-    const body = backfillBody.safeParse(req.body ?? {});
+    const body = backfillBody.safeParse(optionalBody(req.body));
     if (!body.success)
       throw new HttpError(400, 'invalid_request', 'the backfill range is invalid', zodIssues(body.error));
     const workflowId = syncBackfillWorkflowId(name, body.data);
@@ -216,9 +221,10 @@ export function registerSyncRoutes(
   app.put('/v1/syncs/:name/cursor', async (req) => {
     const { name } = req.params as { name: string };
     const sync = known(name);
-    const raw = (req.body ?? {}) as { cursor?: unknown };
-    const parsed = cursorSchemaFor(sync.spec.direction).nullable().safeParse(raw.cursor);
-    if (!parsed.success || !('cursor' in raw)) {
+    const raw: unknown = req.body;
+    const given = typeof raw === 'object' && raw !== null && 'cursor' in raw ? raw.cursor : undefined;
+    const parsed = cursorSchemaFor(sync.spec.direction).nullable().safeParse(given);
+    if (!parsed.success || given === undefined) {
       throw new HttpError(
         400,
         'invalid_cursor',
@@ -248,7 +254,7 @@ export function registerSyncRoutes(
   app.post('/v1/syncs/:name/quarantine/redrive', async (req, reply) => {
     const { name } = req.params as { name: string };
     const sync = known(name);
-    const body = redriveBody.safeParse(req.body ?? {});
+    const body = redriveBody.safeParse(optionalBody(req.body));
     if (!body.success)
       throw new HttpError(400, 'invalid_request', 'the redrive request is invalid', zodIssues(body.error));
     const state = await stateOf(name);

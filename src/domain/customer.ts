@@ -104,6 +104,12 @@ export const customerSchema = z
       .toLowerCase()
       .pipe(z.email('email must be a valid e-mail address'))
       .refine((s) => s.length <= 241, 'email must be at most 241 characters')
+      // RFC 5321's limits, which `format: email` in the OpenAPI document carries: at most 64 characters
+      // before the @, at most 63 in each label of the domain.
+      .refine((s) => {
+        const [local = '', domain = ''] = s.split('@');
+        return local.length <= 64 && domain.split('.').every((label) => label.length <= 63);
+      }, 'email: at most 64 characters before the @ and 63 in each part of the domain')
       // zod's own e-mail rule for the OpenAPI document: `format: email` alone admits more (quoted or
       // unusual local parts such as a|b@example.com) than the API accepts.
       .meta({ format: 'email', pattern: z.regexes.email.source, maxLength: 241 }),

@@ -23,7 +23,11 @@ export const reportQuery = z
     /** A window ending now: 15m, 24h, 7d (at most 31 days). Ignored when `from` is given. */
     window: z
       .string()
-      .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 15m, 24h or 7d')
+      // 1-9999 minutes, 1-744 hours or 1-31 days: the whole rule in the pattern (the OpenAPI document's).
+      .regex(
+        /^(?:[1-9]\d{0,3}m|(?:[1-9]\d?|[1-6]\d\d|7[0-3]\d|74[0-4])h|(?:[1-9]|[12]\d|3[01])d)$/,
+        'a duration such as 15m, 24h or 7d, at most 31 days',
+      )
       .default('24h'),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),

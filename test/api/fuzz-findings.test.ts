@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { configuredSyncs } from '../../src/schedules/specs';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startApi } from '../support/api';
 import { connectTemporal, uniquePrefix } from '../support/temporal';
@@ -71,6 +73,8 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
     api = await startApi(t.client, {
       taskQueuePrefix: prefix,
       connectivityTargets: configured.map((system) => ({ system, url: 'http://127.0.0.1:9/' })),
+      syncs: configuredSyncs(loadConfig({})),
+      reportConfig: loadConfig({}),
     });
     doc = (await api.call('GET', '/openapi.json')).body as Doc;
   });
@@ -143,6 +147,20 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
     expect(await started()).toEqual([]);
   });
 
+  it('refuses e-mail addresses past the RFC 5321 limits that `format: email` carries', async () => {
+    for (const email of [`${'a'.repeat(65)}@example.com`, `ada@${'b'.repeat(64)}.example.com`]) {
+      const res = await api.call('POST', '/v1/customers', { reference: 'fuzz-2', email });
+      expect(res.status).toBe(400);
+      expect((res.body.details as { path: string }[]).map((d) => d.path)).toContain('email');
+    }
+    const fits = await api.call('POST', '/v1/customers', {
+      reference: 'fuzz-2',
+      email: `${'a'.repeat(64)}@${'b'.repeat(63)}.example.com`,
+    });
+    expect((fits.body.details as { path: string }[]).map((d) => d.path)).not.toContain('email');
+    expect(await started()).toEqual([]);
+  });
+
   it.each([
     ['flow', ['customer-creation', 'Customer', 'a b', '']],
     ['failureType', ['SapBusinessError', 'x.y_z-1', '9lives', '']],
@@ -176,6 +194,29 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
     expect(body.properties.systems.maxItems).toBe(configured.length);
     const tooMany = await api.call('POST', '/v1/connectivity-checks', { systems: ['sap', 'sap', 'sap'] });
     expect(tooMany.status).toBe(400);
+    expect(await started()).toEqual([]);
+  });
+
+  it('documents the syncs, reconciliations and the report, and refuses what they do not take with a 4xx', async () => {
+    const syncs = configuredSyncs(loadConfig({})).map((s) => s.spec.name);
+    expect(parameter('post', '/v1/syncs/{name}/trigger', 'name').schema).toMatchObject({ enum: syncs });
+    for (const name of syncs) {
+      expect(doc.paths[`/v1/syncs/${name}/cursor`]!.put!.responses).toHaveProperty('400');
+      // A body that is not an object was a TypeError (500) before.
+      for (const body of ['5', '"x"', 'null', '[]']) {
+        const res = await api.call('PUT', `/v1/syncs/${name}/cursor`, body);
+        expect(res.status, body).toBe(400);
+      }
+    }
+    const nul = await api.call('GET', '/v1/reconciliations/reconciliation:%00');
+    expect(nul.status).toBe(400);
+    const window = parameter('get', '/v1/report', 'window').schema;
+    for (const value of ['15m', '9999m', '744h', '31d', '0m', '015m', '745h', '32d', '1y']) {
+      const res = await api.call('GET', `/v1/report?window=${value}&maxRuns=1`);
+      expect(res.status === 200, `window=${value}: ${JSON.stringify(res.body?.details)}`).toBe(
+        meets(window, value),
+      );
+    }
     expect(await started()).toEqual([]);
   });
 });
