@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { devServerArgs } from '../src/dev/dev-server';
-import { freePort, startProcess, stopProcess, waitUntil } from '../src/dev/processes';
+import { freePort, startProcess, stopProcess, temporalAnswers, waitUntil } from '../src/dev/processes';
 import type { ManagedProcess } from '../src/dev/processes';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { newAccessKey } from '../src/security/access-keys';
@@ -90,19 +90,7 @@ async function main(): Promise<number> {
     );
     children.push(temporal);
     watch(temporal);
-    await waitUntil(
-      'Temporal',
-      async () => {
-        const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
-        try {
-          await new Client({ connection }).workflowService.getSystemInfo({});
-          return true;
-        } finally {
-          await connection.close();
-        }
-      },
-      60_000,
-    );
+    await waitUntil('Temporal', () => temporalAnswers(temporalAddress), 60_000);
 
     simulators = await startAllSimulators({
       host,

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -81,6 +82,17 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${what} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** Whether a Temporal frontend answers at `address` (host:port). */
+export async function temporalAnswers(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+  try {
+    await new Client({ connection }).workflowService.getSystemInfo({});
+    return true;
+  } finally {
+    await connection.close();
+  }
 }
 
 export async function httpOk(url: string): Promise<boolean> {

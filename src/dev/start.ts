@@ -1,4 +1,3 @@
-import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { devAccessKey, devAccessKeys, loadConfigOrExit } from '../config';
@@ -8,7 +7,7 @@ import { systemCatalog, systemNames } from '../systems/catalog';
 import type { SystemName } from '../systems/catalog';
 import { allSearchAttributes } from '../workflows/shared/search-attributes';
 import { devServerArgs, devServerTuningArgs } from './dev-server';
-import { assertPortFree, httpOk, startProcess, stopProcess, waitUntil } from './processes';
+import { assertPortFree, httpOk, startProcess, stopProcess, temporalAnswers, waitUntil } from './processes';
 import type { ManagedProcess } from './processes';
 import { resolveTemporalExecutable } from './temporal-binary';
 
@@ -154,19 +153,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  await waitUntil(
-    'Temporal',
-    async () => {
-      const connection = await Connection.connect({ address: temporalAddress, connectTimeout: 1_000 });
-      try {
-        await new Client({ connection }).workflowService.getSystemInfo({});
-        return true;
-      } finally {
-        await connection.close();
-      }
-    },
-    30_000,
-  );
+  await waitUntil('Temporal', () => temporalAnswers(temporalAddress), 30_000);
 
   // 2. Simulators, worker and API, all against that server.
   const childEnv = {
