@@ -34,9 +34,6 @@ export const backfillBody = z
 export const redriveBody = z
   .object({ recordIds: z.array(z.string().min(1).max(40)).min(1).max(2000).optional() })
   .strict();
-export const reconciliationBody = z
-  .object({ selfHeal: z.boolean().default(false), driftThreshold: z.number().int().min(0).default(10) })
-  .strict();
 
 /**
  * The scheduled syncs: status with the running run's progress, trigger now, pause / resume (the

@@ -7,6 +7,7 @@ import { connectTemporal, uniquePrefix } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 interface Operation {
+  'x-route'?: string;
   parameters?: { name: string; in: string; required?: boolean; schema: Record<string, unknown> }[];
   requestBody?: unknown;
   responses: Record<string, unknown>;
@@ -42,7 +43,7 @@ describe('OpenAPI document', () => {
     doc.paths[route.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()] ??
     // A route documented once per configured value (the sync cursor: its shape depends on the sync).
     Object.values(doc.paths)
-      .map((ops) => ops[method.toLowerCase()] as (Operation & { 'x-route'?: string }) | undefined)
+      .map((ops) => ops[method.toLowerCase()])
       .find((op) => op?.['x-route'] === route);
 
   it('documents every /v1 route and the three signed webhook ingresses', () => {
