@@ -11,7 +11,12 @@ check reports fails the run.
   refused with 400 at path `from` or `window`.
 - POST /v1/syncs/{name}/quarantine/redrive: each named record must be in the quarantine (the state of
   the sync, not the request's shape), refused with 400 not_quarantined.
-- POST /v1/customers: an Idempotency-Key reused with a different body is 422 (the IETF Idempotency-Key
+- POST /v1/flows/{type}/runs: the body must be the input of the flow `type` names (the per-flow paths
+  carry each schema); a body that does not validate against that flow's own schema in the document is
+  refused with 400, and only such a refusal is accepted.
+- Text parameters limited in UTF-8 bytes (ids, business keys): JSON Schema counts characters, so a
+  value within maxLength may still be over the byte limit; refused with 400 "must be at most N bytes".
+- POST /v1/customers and POST /v1/flows/.../runs: an Idempotency-Key reused with a different body is 422 (the IETF Idempotency-Key
   draft's answer): it depends on earlier requests, not on this one's shape. A generator reuses the same
   few short keys all the time, which would hide every other answer behind that 422, so each generated
   valid key is made unique first (`map_case`), as a real client's keys are; the reuse rules themselves
@@ -24,6 +29,7 @@ import re
 import sys
 from collections import Counter
 
+import jsonschema_rs
 import schemathesis
 
 accepted = Counter()
@@ -43,7 +49,7 @@ RANGE_RULE = {
 
 @schemathesis.hook
 def map_case(context, case):
-    if case.operation.label != "POST /v1/customers" or not case.headers:
+    if not case.headers:
         return case
     for name, value in list(case.headers.items()):
         if name.lower() == "idempotency-key" and isinstance(value, str) and IDEMPOTENCY_KEY.match(value):
@@ -75,9 +81,28 @@ def _stated_refusal(label, status, body):
     if status == 400 and label == "POST /v1/syncs/{name}/quarantine/redrive":
         if body.get("error") == "not_quarantined":
             return "a record that is not in the quarantine"
-    if status == 422 and label == "POST /v1/customers" and body.get("error") == "idempotency_key_reused":
-        return "an Idempotency-Key reused with another body"
+    if status == 422 and body.get("error") == "idempotency_key_reused":
+        if label == "POST /v1/customers" or label.startswith("POST /v1/flows/"):
+            return "an Idempotency-Key reused with another body"
+    if status == 400 and isinstance(details, list) and details and all(_over_bytes(d) for d in details):
+        return "a value within maxLength but over its limit in UTF-8 bytes"
     return None
+
+
+def _over_bytes(detail):
+    message = detail.get("message") if isinstance(detail, dict) else None
+    return isinstance(message, str) and message.startswith("must be at most ") and message.endswith(" bytes")
+
+
+def _not_the_flows_input(case):
+    """Whether the body is not valid input of the flow the path names, per that flow's own schema."""
+    flow = (case.path_parameters or {}).get("type")
+    schemas = case.operation.schema.raw_schema.get("components", {}).get("schemas", {})
+    name = "Customer" if flow == "customerCreation" else f"{str(flow)[:1].upper()}{str(flow)[1:]}Input"
+    own = schemas.get(name)
+    if own is None:  # not a startable flow: the API answers 400 (unknown) or 409 (not_startable)
+        return True
+    return not jsonschema_rs.validator_for(own, validate_formats=True).is_valid(case.body)
 
 
 @schemathesis.hook
@@ -85,6 +110,9 @@ def filter_failure(context, failure, case, response):
     if getattr(failure, "code", None) != REJECTED_POSITIVE_DATA:
         return True
     reason = _stated_refusal(case.operation.label, response.status_code, _body(response))
+    if reason is None and case.operation.label == "POST /v1/flows/{type}/runs":
+        if response.status_code == 400 and _not_the_flows_input(case):
+            reason = "a body that is not the input of the flow the path names"
     if reason:
         accepted[f"{case.operation.label}: {reason}"] += 1
     return reason is None

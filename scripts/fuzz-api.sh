@@ -130,6 +130,7 @@ SCHEMATHESIS_HOOKS="$root/scripts/fuzz-api-hooks.py" FUZZ_REPORT_DIR="$report_di
   --workers "$workers" \
   --generation-database none \
   --request-timeout 20 \
+  --max-response-time 30 \
   --report junit --report-dir "$report_dir" &
 stack=$!
 # Ctrl-C or a TERM (e.g. a CI timeout) stops the stack, which stops everything it started.

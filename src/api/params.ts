@@ -14,7 +14,12 @@ export const safeText = (maxBytes: number) =>
     .min(1, 'must not be empty')
     .max(maxBytes, `must be at most ${maxBytes} bytes`)
     .refine((v) => !controlCharacter.test(v), 'must not contain control characters')
-    .refine((v) => Buffer.byteLength(v, 'utf8') <= maxBytes, `must be at most ${maxBytes} bytes`);
+    .refine((v) => Buffer.byteLength(v, 'utf8') <= maxBytes, `must be at most ${maxBytes} bytes`)
+    // For the OpenAPI document: the control-character rule as a pattern; the byte limit can only be said.
+    .meta({
+      pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$',
+      description: `no control characters; at most ${maxBytes} bytes in UTF-8`,
+    });
 
 /** Workflow ids of this service: `customer-creation:<reference>`, `order:<id>`, ... */
 export const workflowIdParams = z.object({ workflowId: safeText(255) }).strict();

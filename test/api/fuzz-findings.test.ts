@@ -219,4 +219,22 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
     }
     expect(await started()).toEqual([]);
   });
+
+  it('documents the control-character rule of ids and keys, also inside flow inputs', async () => {
+    const full = (await api.call('GET', '/openapi.json')).body as {
+      components: { schemas: Record<string, { properties: Record<string, Parameter['schema']> }> };
+    };
+    const sourceKey = full.components.schemas.NotificationDeliveryInput!.properties.sourceKey!;
+    expect(meets(sourceKey, 'crm-42')).toBe(true);
+    expect(meets(sourceKey, 'crm\u001f42')).toBe(false);
+    const res = await api.call('POST', '/v1/flows/notificationDelivery/runs', {
+      type: 'customer.created',
+      sourceKey: 'crm\u001f42',
+      occurredAt: '2026-01-01T00:00:00Z',
+      data: {},
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body.details)).toContain('sourceKey');
+    expect(await started()).toEqual([]);
+  });
 });
