@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { devServerArgs } from '../src/dev/dev-server';
@@ -38,19 +39,27 @@ function parseArgs(argv: string[]): { command?: string[] } {
 }
 
 async function main(): Promise<number> {
-  const { command } = parseArgs(process.argv.slice(2));
+  const { command: commandLine } = parseArgs(process.argv.slice(2));
   const log = (line: string) => console.error(`api-stack: ${line}`);
   const children: ManagedProcess[] = [];
   let simulators: StartedSimulators | undefined;
+  /** The command run against the stack: stopped first when the stack is interrupted. */
+  let command: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
-  // API and worker first (the worker drains), then the simulators, then Temporal.
+  // The command, then API and worker (the worker drains), then the simulators, then Temporal.
   const stopAll = () =>
     (stopping ??= (async () => {
+      if (command && command.exitCode === null && command.signalCode === null) {
+        const exited = new Promise((done) => command!.once('exit', done));
+        command.kill('SIGTERM');
+        await exited;
+      }
       for (const p of [...children].reverse()) await stopProcess(p, 15_000);
       await simulators?.stop().catch(() => undefined);
     })());
   // Last resort if this process dies another way: no orphaned children.
   process.once('exit', () => {
+    if (command && command.exitCode === null) command.kill('SIGKILL');
     for (const p of children)
       if (p.child.pid && p.child.exitCode === null) {
         try {
@@ -149,15 +158,15 @@ async function main(): Promise<number> {
     );
     log(`up: Temporal ${temporalAddress}, simulators, worker, API ${apiUrl}`);
 
-    if (!command) {
+    if (!commandLine) {
       console.log(`API_URL=${apiUrl}\nAPI_KEY=${key}`);
       await new Promise<never>(() => undefined); // until a signal stops everything
     }
-    const [file, ...args] = command!;
-    const child = spawn(file!, args, {
+    const [file, ...args] = commandLine!;
+    const child = (command = spawn(file!, args, {
       stdio: 'inherit',
       env: { ...process.env, API_URL: apiUrl, API_KEY: key },
-    });
+    }));
     const code = await new Promise<number>((done) => {
       child.once('error', (err) => {
         log(`cannot run ${file}: ${err.message}`);
