@@ -1,23 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApi } from '../support/api';
+import { customerBody, settleRun, startApi } from '../support/api';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
-
-function body(label: string, overrides: Record<string, unknown> = {}) {
-  const reference = uniquePrefix(label);
-  return {
-    reference,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email: 'ada@example.com',
-    phone: '+44 20 7946 0958',
-    company: `Engines ${reference.slice(-8)}`,
-    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    ...overrides,
-  };
-}
 
 describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   let t: TemporalTestContext;
@@ -42,14 +28,8 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
     await t?.close();
   });
 
-  const settle = (statusUrl: string) =>
-    waitFor(`${statusUrl} to close`, async () => {
-      const res = await api.call('GET', statusUrl);
-      return res.body.status !== 'RUNNING' ? res : undefined;
-    });
-
   it('POST /v1/customers answers 202 and the status URL shows the result once completed', async () => {
-    const customer = body('created');
+    const customer = customerBody('created');
     const res = await api.call('POST', '/v1/customers', customer);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({
@@ -57,7 +37,7 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
       runId: expect.any(String),
       statusUrl: `/v1/runs/${encodeURIComponent(`customer-creation:${customer.reference}`)}`,
     });
-    const done = await settle(res.body.statusUrl);
+    const done = await settleRun(api, res.body.statusUrl);
     expect(done.body).toMatchObject({
       status: 'COMPLETED',
       workflowType: 'customerCreation',
@@ -70,7 +50,7 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   });
 
   it('the same request twice with one Idempotency-Key starts one run', async () => {
-    const customer = body('idem');
+    const customer = customerBody('idem');
     const headers = { 'idempotency-key': `key-${customer.reference}` };
     const first = await api.call('POST', '/v1/customers', customer, headers);
     const second = await api.call('POST', '/v1/customers', customer, headers);
@@ -81,7 +61,7 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
       runId: first.body.runId,
       existing: true,
     });
-    await settle(first.body.statusUrl);
+    await settleRun(api, first.body.statusUrl);
     const third = await api.call('POST', '/v1/customers', customer, headers);
     expect(third.body).toMatchObject({ runId: first.body.runId, status: 'COMPLETED' });
     expect(
@@ -90,13 +70,13 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   });
 
   it('the same Idempotency-Key with a different body is 422, for the same or another reference', async () => {
-    const customer = body('idem422');
+    const customer = customerBody('idem422');
     const headers = { 'idempotency-key': `key-${customer.reference}` };
     expect((await api.call('POST', '/v1/customers', customer, headers)).status).toBe(202);
     const sameRef = await api.call('POST', '/v1/customers', { ...customer, firstName: 'Augusta' }, headers);
     expect(sameRef.status).toBe(422);
     expect(sameRef.body.error).toBe('idempotency_key_reused');
-    const otherRef = body('idem422b');
+    const otherRef = customerBody('idem422b');
     // Visibility is eventually consistent: the earlier run becomes searchable by its key shortly after it starts.
     const res = await waitFor('the key to be visible', async () => {
       const r = await api.call('POST', '/v1/customers', otherRef, headers);
@@ -107,7 +87,7 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   });
 
   it('the same reference with different data and no key is 409 while the first run exists', async () => {
-    const customer = body('conflict');
+    const customer = customerBody('conflict');
     const first = await api.call('POST', '/v1/customers', customer);
     expect(first.status).toBe(202);
     const again = await api.call('POST', '/v1/customers', customer);
@@ -119,20 +99,26 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
 
   it.each([
     ['an empty body', {}],
-    ['a missing reference', { ...body('x'), reference: undefined }],
-    ['a reference with spaces', { ...body('x'), reference: 'has spaces' }],
-    ['a bad e-mail', { ...body('x'), email: 'ada-at-example.com' }],
-    ['a national phone number', { ...body('x'), phone: '020 7946 0958' }],
-    ['an unknown country', { ...body('x'), address: { ...body('x').address, country: 'XX' } }],
-    ['a last name longer than SAP allows', { ...body('x'), company: undefined, lastName: 'L'.repeat(36) }],
+    ['a missing reference', { ...customerBody('x'), reference: undefined }],
+    ['a reference with spaces', { ...customerBody('x'), reference: 'has spaces' }],
+    ['a bad e-mail', { ...customerBody('x'), email: 'ada-at-example.com' }],
+    ['a national phone number', { ...customerBody('x'), phone: '020 7946 0958' }],
+    [
+      'an unknown country',
+      { ...customerBody('x'), address: { ...customerBody('x').address, country: 'XX' } },
+    ],
+    [
+      'a last name longer than SAP allows',
+      { ...customerBody('x'), company: undefined, lastName: 'L'.repeat(36) },
+    ],
     [
       'a street longer than SAP allows',
-      { ...body('x'), address: { ...body('x').address, street: 'S'.repeat(36) } },
+      { ...customerBody('x'), address: { ...customerBody('x').address, street: 'S'.repeat(36) } },
     ],
-    ['an unknown field', { ...body('x'), nickname: 'ada' }],
-    ['a number where a string belongs', { ...body('x'), firstName: 42 }],
-    ['a missing address', { ...body('x'), address: undefined }],
-    ['a bad currency', { ...body('x'), currency: 'POUNDS' }],
+    ['an unknown field', { ...customerBody('x'), nickname: 'ada' }],
+    ['a number where a string belongs', { ...customerBody('x'), firstName: 42 }],
+    ['a missing address', { ...customerBody('x'), address: undefined }],
+    ['a bad currency', { ...customerBody('x'), currency: 'POUNDS' }],
   ])('rejects %s with 400, every field error listed, and starts nothing', async (_what, invalid) => {
     const res = await api.call('POST', '/v1/customers', invalid);
     expect(res.status).toBe(400);
@@ -149,21 +135,21 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   it('rejects malformed JSON and a bad Idempotency-Key with 400', async () => {
     expect((await api.call('POST', '/v1/customers', '{"reference":')).status).toBe(400);
     expect(
-      (await api.call('POST', '/v1/customers', body('k'), { 'idempotency-key': 'has space' })).status,
+      (await api.call('POST', '/v1/customers', customerBody('k'), { 'idempotency-key': 'has space' })).status,
     ).toBe(400);
   });
 
   it('requires the bearer token', async () => {
     const res = await fetch(`${api.baseUrl}/v1/customers`, {
       method: 'POST',
-      body: JSON.stringify(body('auth')),
+      body: JSON.stringify(customerBody('auth')),
       headers: { 'content-type': 'application/json' },
     });
     expect(res.status).toBe(401);
   });
 
   it('cancel during the SAP step: status CANCELED and the Account is undone', async () => {
-    const customer = body('apicancel');
+    const customer = customerBody('apicancel');
     env.sap.core.faults.failNext('timeout', 1, { operation: 'BAPI_CUSTOMER_FIND' }, { delayMs: 1500 });
     const started = await api.call('POST', '/v1/customers', customer);
     await waitFor(
@@ -172,7 +158,7 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
     );
     const cancel = await api.call('POST', `${started.body.statusUrl}/cancel`);
     expect(cancel.status).toBe(202);
-    const done = await settle(started.body.statusUrl);
+    const done = await settleRun(api, started.body.statusUrl);
     expect(done.body.status).toBe('CANCELED');
     expect(
       env.salesforce.records('Account').filter((a) => a.Integration_Id__c === customer.reference),
@@ -181,11 +167,11 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
   });
 
   it('a failed run shows its failure type and message, is listed as failed, and can be redriven', async () => {
-    const customer = body('apifail', {
+    const customer = customerBody('apifail', {
       address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
     });
     const started = await api.call('POST', '/v1/customers', customer);
-    const done = await settle(started.body.statusUrl);
+    const done = await settleRun(api, started.body.statusUrl);
     expect(done.body.status).toBe('FAILED');
     expect(done.body.failure).toEqual({
       type: 'SapBusinessError',
@@ -207,22 +193,22 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
     expect(redrive.status).toBe(202);
     expect(redrive.body).toMatchObject({ redrive: 'restarted', previousRunId: started.body.runId });
     expect(redrive.body.runId).not.toBe(started.body.runId);
-    const again = await settle(started.body.statusUrl);
+    const again = await settleRun(api, started.body.statusUrl);
     expect(again.body.runId).toBe(redrive.body.runId);
     expect(again.body.failure.type).toBe('SapBusinessError');
   });
 
   it('a completed run whose notification failed is redriven with the same webhook-id', async () => {
-    const customer = body('apiredrive');
+    const customer = customerBody('apiredrive');
     env.webhooks.core.faults.failNext('server-error', 2, { operation: 'customer.created' });
     const started = await api.call('POST', '/v1/customers', customer);
-    const done = await settle(started.body.statusUrl);
+    const done = await settleRun(api, started.body.statusUrl);
     expect(done.body.result.notification.status).toBe('failed');
 
     const redrive = await api.call('POST', `${started.body.statusUrl}/redrive`);
     expect(redrive.status).toBe(202);
     expect(redrive.body).toMatchObject({ redrive: 'notification', subscribers: ['consumer'] });
-    const redelivered = await settle(redrive.body.statusUrl);
+    const redelivered = await settleRun(api, redrive.body.statusUrl);
     expect(redelivered.body.status).toBe('COMPLETED');
     const accepted = env.webhooks
       .deliveries({ type: 'customer.created' })

@@ -4,24 +4,12 @@ import { AccessKeyring, newAccessKey } from '../../src/security/access-keys';
 import { startSpecs } from '../../src/runs/start-specs';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { serviceWorkflowTypes } from '../../src/workflows/workflow-types';
-import { startApi } from '../support/api';
+import { customerBody, settleRun, startApi } from '../support/api';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { captureLogs } from '../support/logs';
-import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
+import { connectTemporal, uniquePrefix } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
-
-function customer(label: string) {
-  const reference = uniquePrefix(label);
-  return {
-    reference,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email: 'ada@example.com',
-    company: `Engines ${reference.slice(-8)}`,
-    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-  };
-}
 
 /**
  * `POST /v1/flows/{type}/runs`: any startable flow of the registry started by one route, over HTTP on a
@@ -63,11 +51,6 @@ describe('API: generic flow start (flows registry)', () => {
     await t?.close();
   });
 
-  const settle = (statusUrl: string) =>
-    waitFor(`${statusUrl} to close`, async () => {
-      const res = await api.call('GET', statusUrl);
-      return res.body.status !== 'RUNNING' ? res : undefined;
-    });
   const runsOnQueue = async (query = '') => {
     const ids: string[] = [];
     const clause = `TaskQueue = '${workflowQueue}'${query ? ` AND ${query}` : ''}`;
@@ -78,7 +61,7 @@ describe('API: generic flow start (flows registry)', () => {
     api.call('POST', `/v1/flows/${type}/runs`, body, headers);
 
   it('starts a customer creation with its schema and search attributes; a repeat answers the same run, by either route', async () => {
-    const c = customer('generic');
+    const c = customerBody('generic');
     const res = await start('customerCreation', c, as(starter));
     expect(res.status).toBe(202);
     const workflowId = `customer-creation:${c.reference}`;
@@ -87,7 +70,7 @@ describe('API: generic flow start (flows registry)', () => {
       runId: expect.any(String),
       statusUrl: `/v1/runs/${encodeURIComponent(workflowId)}`,
     });
-    const done = await settle(res.body.statusUrl);
+    const done = await settleRun(api, res.body.statusUrl);
     expect(done.body).toMatchObject({ status: 'COMPLETED', workflowType: 'customerCreation' });
     expect(env.salesforce.records('Account').filter((a) => a.Integration_Id__c === c.reference)).toHaveLength(
       1,
@@ -128,7 +111,7 @@ describe('API: generic flow start (flows registry)', () => {
     const res = await start('notificationDelivery', event, as(startOperator));
     expect(res.status).toBe(202);
     expect(res.body.workflowId).toBe(`notification:catalog.published:${event.sourceKey}`);
-    const done = await settle(res.body.statusUrl);
+    const done = await settleRun(api, res.body.statusUrl);
     expect(done.body.status).toBe('COMPLETED');
     expect(done.body.result.deliveries).toEqual([
       expect.objectContaining({ subscriber: 'consumer', status: 'delivered' }),
@@ -195,7 +178,7 @@ describe('API: generic flow start (flows registry)', () => {
     ],
     [
       'customerCreation',
-      { ...customer('x'), reference: 'has spaces' },
+      { ...customerBody('x'), reference: 'has spaces' },
       'the customer is invalid',
       'customer-creation:has spaces',
     ],
@@ -255,7 +238,7 @@ describe('API: generic flow start (flows registry)', () => {
   });
 
   it('401 without a key; 403 for a key without flows:start, or without the flow’s own scope; nothing starts', async () => {
-    const c = customer('noscope');
+    const c = customerBody('noscope');
     const none = await fetch(`${api.baseUrl}/v1/flows/customerCreation/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
