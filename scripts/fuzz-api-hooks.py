@@ -16,6 +16,10 @@ check reports fails the run.
   refused with 400, and only such a refusal is accepted.
 - Text parameters limited in UTF-8 bytes (ids, business keys): JSON Schema counts characters, so a
   value within maxLength may still be over the byte limit; refused with 400 "must be at most N bytes".
+- Every JSON body: a key named `__proto__` (or a `constructor` object with a `prototype`) is refused
+  anywhere in a body, to protect the process from prototype poisoning; JSON allows such keys and open
+  objects (a notification's `data`) may be generated with them. Refused with 400 whose message names
+  `__proto__`, accepted only when the generated body really holds such a key.
 - POST /v1/customers and POST /v1/flows/.../runs: an Idempotency-Key reused with a different body is 422 (the IETF Idempotency-Key
   draft's answer): it depends on earlier requests, not on this one's shape. A generator reuses the same
   few short keys all the time, which would hide every other answer behind that 422, so each generated
@@ -105,11 +109,29 @@ def _not_the_flows_input(case):
     return not jsonschema_rs.validator_for(own, validate_formats=True).is_valid(case.body)
 
 
+def _poisoning_key(value):
+    """Whether a decoded JSON value holds `__proto__`, or `constructor` with `prototype`, at any depth."""
+    if isinstance(value, dict):
+        if "__proto__" in value:
+            return True
+        ctor = value.get("constructor")
+        if isinstance(ctor, dict) and "prototype" in ctor:
+            return True
+        return any(_poisoning_key(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_poisoning_key(v) for v in value)
+    return False
+
+
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
     if getattr(failure, "code", None) != REJECTED_POSITIVE_DATA:
         return True
-    reason = _stated_refusal(case.operation.label, response.status_code, _body(response))
+    body = _body(response)
+    reason = _stated_refusal(case.operation.label, response.status_code, body)
+    if reason is None and response.status_code == 400 and isinstance(body, dict):
+        if "__proto__" in str(body.get("message", "")) and _poisoning_key(case.body):
+            reason = "a key named __proto__ (or constructor.prototype) in a JSON body"
     if reason is None and case.operation.label == "POST /v1/flows/{type}/runs":
         if response.status_code == 400 and _not_the_flows_input(case):
             reason = "a body that is not the input of the flow the path names"

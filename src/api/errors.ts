@@ -70,6 +70,16 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     return;
   }
   const fastifyErr = err as FastifyError;
+  if (fastifyErr.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    // Fastify's JSON parser gives the same error for broken JSON and for a key it refuses to protect
+    // the process from prototype poisoning; the caller must be able to tell which rule it broke.
+    void reply.code(400).send({
+      error: fastifyErr.code,
+      message:
+        'the body is not valid JSON, or it holds a key named "__proto__" (or a "constructor" with a "prototype"), which is refused anywhere in a body',
+    });
+    return;
+  }
   if (fastifyErr.statusCode && fastifyErr.statusCode < 500) {
     void reply
       .code(fastifyErr.statusCode)

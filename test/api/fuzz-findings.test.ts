@@ -92,6 +92,25 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
     expect(await started()).toEqual([]);
   });
 
+  it('refuses a body with a "__proto__" key anywhere with a 400 that names the rule, and starts nothing', async () => {
+    // JSON allows the key; the API refuses it (prototype poisoning), and the fuzzer sent it inside an
+    // open `data` object. The answer has to say why, not only "not valid JSON".
+    const body = JSON.stringify({
+      type: 'customer.created',
+      occurredAt: new Date().toISOString(),
+      sourceKey: uniquePrefix('proto'),
+      data: JSON.parse('{"__proto__": {"polluted": true}}'),
+    }).replace('"data":{}', '"data":{"__proto__":{"polluted":true}}');
+    expect(body).toContain('"__proto__"');
+    for (const path of ['/v1/flows/notificationDelivery/runs', '/v1/customers']) {
+      const res = await api.call('POST', path, body);
+      expect(res.status, path).toBe(400);
+      expect(res.body.message, path).toContain('__proto__');
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await started()).toEqual([]);
+  });
+
   it('answers 405 with Allow to an undeclared method, QUERY without a Content-Type included', async () => {
     for (const [path, allow] of [
       ['/healthz', 'GET, HEAD'],
