@@ -200,9 +200,16 @@ describe('API: customers end to end (HTTP -> Temporal -> simulators)', () => {
 
   it('a completed run whose notification failed is redriven with the same webhook-id', async () => {
     const customer = customerBody('apiredrive');
-    env.webhooks.core.faults.failNext('server-error', 2, { operation: 'customer.created' });
+    // Every customer.created delivery fails until this run has given up (its 2 attempts), not only the
+    // next two: a delivery of another run landing in between must not use up one of this run's failures.
+    const refusing = env.webhooks.core.faults.addRule({
+      kind: 'server-error',
+      rate: 1,
+      match: { operation: 'customer.created' },
+    });
     const started = await api.call('POST', '/v1/customers', customer);
     const done = await settleRun(api, started.body.statusUrl);
+    env.webhooks.core.faults.removeRule(refusing.id);
     expect(done.body.result.notification.status).toBe('failed');
 
     const redrive = await api.call('POST', `${started.body.statusUrl}/redrive`);
