@@ -5,12 +5,13 @@ import type { SalesforceActivities } from '../../src/activities/salesforce/activ
 import { SalesforceClient } from '../../src/activities/salesforce/client';
 import type { SalesforceClientConfig } from '../../src/activities/salesforce/client';
 import { requestLimitRetryDelay } from '../../src/activities/salesforce/errors';
-import { customerSchema, toSalesforceAccount } from '../../src/domain/customer';
+import { toSalesforceAccount } from '../../src/domain/customer';
 import type { SalesforceAccountFields } from '../../src/domain/customer';
 import { ErrorType } from '../../src/domain/error-types';
 import type { RunningSimulator } from '../../src/simulators/common/server';
 import { createSalesforceSimulator } from '../../src/simulators/salesforce';
 import { failureOf, runInActivity } from '../support/activity';
+import { domainCustomer } from '../support/customer';
 
 /**
  * The Salesforce activities with the real jsforce client against the Salesforce simulator. Only the
@@ -41,17 +42,7 @@ function newReference(label: string): string {
 }
 
 function accountFields(reference: string): SalesforceAccountFields {
-  return toSalesforceAccount(
-    customerSchema.parse({
-      reference,
-      firstName: 'Ada',
-      lastName: 'Lovelace',
-      email: 'ada@example.com',
-      phone: '+44 20 7946 0958',
-      company: `Engines ${reference.slice(-8)}`,
-      address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    }),
-  );
+  return toSalesforceAccount(domainCustomer('act-sf', { reference }));
 }
 
 const accountsWith = (reference: string, includeDeleted = false) =>

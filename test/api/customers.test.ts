@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerBody, settleRun, startApi } from '../support/api';
+import { settleRun, startApi } from '../support/api';
+import { customerBody } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';

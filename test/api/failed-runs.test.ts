@@ -3,6 +3,7 @@ import type { customerCreation } from '../../src/workflows/customer-creation';
 import { customerCreationStartOptions } from '../../src/workflows/customer-creation.messages';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startApi } from '../support/api';
+import { customerBody } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
@@ -19,18 +20,8 @@ describe('GET /v1/failed-runs: failed runs by flow, time and failure type, with 
   let invalid = '';
   let startedAt = '';
 
-  const customer = (label: string, country: string) => {
-    const reference = uniquePrefix(label);
-    return {
-      reference,
-      firstName: 'Ada',
-      lastName: 'Lovelace',
-      email: 'ada@example.com',
-      phone: '+44 20 7946 0958',
-      company: `Failed ${reference.slice(-8)}`,
-      address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country },
-    };
-  };
+  const customer = (label: string, country: string) =>
+    customerBody(label, { address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country } });
 
   beforeAll(async () => {
     t = await connectTemporal();

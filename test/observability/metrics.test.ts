@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportedSeriesNames, metrics } from '../../src/observability/metric-names';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
-import { startApi, testApiToken } from '../support/api';
+import { settleRun, startApi, testApiToken } from '../support/api';
+import { customerBody } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { scrape, sumOf, workerMetricsUrl } from '../support/metrics';
@@ -13,17 +14,14 @@ import type { TemporalTestContext } from '../support/temporal';
 
 /** A customer whose personal data is easy to look for in an exposition. */
 function markerCustomer(label: string, overrides: Record<string, unknown> = {}) {
-  const reference = uniquePrefix(label);
-  return {
-    reference,
+  return customerBody(label, {
     firstName: 'Zyxmarker',
     lastName: 'Qwvmarker',
     email: 'zyx.marker@example.org',
     phone: '+44 20 7946 0999',
-    company: `Markerco ${reference.slice(-8)}`,
     address: { street: '99 Markerstreet', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
     ...overrides,
-  };
+  });
 }
 
 describe('metrics: business metrics on the worker endpoint, API metrics on /metrics', () => {
@@ -60,11 +58,7 @@ describe('metrics: business metrics on the worker endpoint, API metrics on /metr
     await t?.close();
   });
 
-  const settle = (statusUrl: string) =>
-    waitFor(`${statusUrl} to close`, async () => {
-      const res = await api.call('GET', statusUrl);
-      return res.body.status !== 'RUNNING' ? res.body : undefined;
-    });
+  const settle = async (statusUrl: string) => (await settleRun(api, statusUrl)).body;
 
   it('counts flows, compensations, durations, external calls and deliveries of real runs, per flow and system', async () => {
     const ok = await api.call('POST', '/v1/customers', happy);

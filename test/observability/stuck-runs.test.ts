@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerSchema } from '../../src/domain/customer';
 import { metrics } from '../../src/observability/metric-names';
 import { applyStuckRunSchedule, stuckRunSchedule } from '../../src/schedules/apply';
 import type { customerCreation } from '../../src/workflows/customer-creation';
@@ -8,25 +7,13 @@ import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task
 import type { stuckRunDetector } from '../../src/workflows/stuck-run-detector';
 import { stuckRunScheduleId } from '../../src/workflows/stuck-run-detector.messages';
 import type { StuckRunDetectorInput } from '../../src/workflows/stuck-run-detector.messages';
+import { domainCustomer } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { scrape, sumOf, workerMetricsUrl } from '../support/metrics';
 import { startRecorder } from '../support/recorder';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
-
-function customerFor(label: string) {
-  const reference = uniquePrefix(label);
-  return customerSchema.parse({
-    reference,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email: 'ada@example.com',
-    phone: '+44 20 7946 0958',
-    company: `Stuck ${reference.slice(-8)}`,
-    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-  });
-}
 
 describe('stuck-run detector: finds, alerts once (Slack and Alertmanager), counts', () => {
   let t: TemporalTestContext;
@@ -59,7 +46,7 @@ describe('stuck-run detector: finds, alerts once (Slack and Alertmanager), count
       args: [input],
     });
   const startCustomer = (label: string) => {
-    const customer = customerFor(label);
+    const customer = domainCustomer(label);
     return t.client.workflow.start<typeof customerCreation>('customerCreation', {
       ...customerCreationStartOptions(customer, workflowQueue),
       args: [{ customer }],

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTracing } from '../../src/observability/tracing';
 import type { Tracing } from '../../src/observability/tracing';
 import { bundleWorkflows } from '../../src/workers/worker-set';
-import { startApi } from '../support/api';
+import { settleRun, startApi } from '../support/api';
+import { customerBody } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { captureLogs } from '../support/logs';
@@ -25,17 +26,14 @@ const marker = {
   street: '77 Marigold Crescent',
 };
 
+/** The marker customer; its company name carries the marker too, so a logged company is caught. */
 function customer(label: string, country = 'GB') {
-  const reference = uniquePrefix(label);
-  return {
-    reference,
-    firstName: marker.firstName,
-    lastName: marker.lastName,
-    email: marker.email,
-    phone: marker.phone,
-    company: `Zelkowitz Trading ${reference.slice(-8)}`,
-    address: { street: marker.street, city: 'London', postalCode: 'SW1Y 4JH', country },
-  };
+  const { street, ...person } = marker;
+  const body = customerBody(label, {
+    ...person,
+    address: { street, city: 'London', postalCode: 'SW1Y 4JH', country },
+  });
+  return { ...body, company: `Zelkowitz Trading ${body.reference.slice(-8)}` };
 }
 
 describe('traces and logs of a customer flow', () => {
@@ -84,10 +82,7 @@ describe('traces and logs of a customer flow', () => {
   const runFlow = async (body: ReturnType<typeof customer>) => {
     const res = await api.call('POST', '/v1/customers', body);
     expect(res.status).toBe(202);
-    const done = await waitFor('the run to close', async () => {
-      const run = await api.call('GET', res.body.statusUrl);
-      return run.body.status !== 'RUNNING' ? run.body : undefined;
-    });
+    const done = (await settleRun(api, res.body.statusUrl)).body;
     return { workflowId: res.body.workflowId as string, runId: done.runId as string, status: done.status };
   };
 

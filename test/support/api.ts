@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import type { ApiSettings } from '../../src/api/app';
-import { uniquePrefix, waitFor } from './temporal';
+import { waitFor } from './temporal';
 
 export const testApiToken = 'test-token-0123456789abcdef';
 
@@ -40,21 +40,6 @@ export async function startApi(
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
   return { app, baseUrl, call, close: () => app.close() };
-}
-
-/** A valid customer for `POST /v1/customers`, with a unique reference and a company name made from it. */
-export function customerBody(label: string, overrides: Record<string, unknown> = {}) {
-  const reference = uniquePrefix(label);
-  return {
-    reference,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email: 'ada@example.com',
-    phone: '+44 20 7946 0958',
-    company: `Engines ${reference.slice(-8)}`,
-    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    ...overrides,
-  };
 }
 
 type ApiCaller = { call: (method: string, path: string) => Promise<{ status: number; body: any }> };

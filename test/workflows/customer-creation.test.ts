@@ -1,32 +1,16 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerSchema } from '../../src/domain/customer';
-import type { CustomerInput } from '../../src/domain/customer';
 import type { customerCreation } from '../../src/workflows/customer-creation';
 import { customerCreationStartOptions } from '../../src/workflows/customer-creation.messages';
 import type { CustomerCreationInput } from '../../src/workflows/customer-creation.messages';
 import { getStepQuery } from '../../src/workflows/shared/step.messages';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
+import { domainCustomer } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
-
-function customerFor(label: string, overrides: Partial<CustomerInput> = {}) {
-  const ref = uniquePrefix(label);
-  return customerSchema.parse({
-    reference: ref,
-    firstName: 'Ada',
-    lastName: 'Lovelace',
-    email: 'ada@example.com',
-    phone: '+44 20 7946 0958',
-    // The company name carries the unique part so SAP's check-before-create never matches another test.
-    company: `Engines ${ref.slice(-8)}`,
-    address: { street: "12 St James's Square", city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
-    ...overrides,
-  });
-}
 
 describe('customerCreation saga on a real Temporal server, real clients, simulators', () => {
   let t: TemporalTestContext;
@@ -43,7 +27,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
 
   async function run(
     prefix: string,
-    customer: ReturnType<typeof customerFor>,
+    customer: ReturnType<typeof domainCustomer>,
     extra: Partial<CustomerCreationInput> = {},
   ) {
     return t.client.workflow.start<typeof customerCreation>('customerCreation', {
@@ -65,7 +49,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('creates the Account and the SAP customer, links them, and publishes one signed customer.created', async () => {
     const prefix = uniquePrefix('happy');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('happy');
+      const customer = domainCustomer('happy');
       const handle = await run(prefix, customer);
       const result = await handle.result();
 
@@ -113,7 +97,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     const prefix = uniquePrefix('routed');
     const workers = await env.startWorkers(prefix);
     try {
-      const customer = customerFor('routed');
+      const customer = domainCustomer('routed');
       const handle = await run(prefix, customer, {
         routes: { salesforce: 'workflow-queue', sap: 'workflow-queue', webhooks: 'workflow-queue' },
       });
@@ -163,7 +147,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('rides out SAP 500s, a Salesforce row lock, an expired session and a 429 with Retry-After, with no duplicates', async () => {
     const prefix = uniquePrefix('transient');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('transient');
+      const customer = domainCustomer('transient');
       env.salesforce.expireSessions();
       env.salesforce.core.faults.failNext('unable-to-lock-row', 1, {
         operation: 'collections',
@@ -214,7 +198,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     const prefix = uniquePrefix('sapfail');
     await env.withWorkers(prefix, async () => {
       // A country the SAP system has not configured: a business error in RETURN, not a fault.
-      const customer = customerFor('sapfail', {
+      const customer = domainCustomer('sapfail', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
       });
       const handle = await run(prefix, customer);
@@ -249,7 +233,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('never deletes an Account that existed before the run, even when SAP rejects the customer', async () => {
     const prefix = uniquePrefix('preexist');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('preexist', {
+      const customer = domainCustomer('preexist', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
       });
       const [existingId] = env.salesforce.seed('Account', {
@@ -267,7 +251,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('never deletes an Account someone else created between the lookup and the upsert', async () => {
     const prefix = uniquePrefix('race');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('race', {
+      const customer = domainCustomer('race', {
         address: { street: '1 Main St', city: 'Reykjavik', postalCode: '101', country: 'IS' },
       });
       // The upsert is held for a moment; meanwhile another writer creates the Account.
@@ -296,7 +280,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
 
   it('completes with no duplicates when the worker stops after the CRM step and another worker takes over', async () => {
     const prefix = uniquePrefix('failover');
-    const customer = customerFor('failover');
+    const customer = domainCustomer('failover');
     // SAP answers the lookup slowly, so worker A is stopped while the run is in the SAP step.
     env.sap.core.faults.failNext('timeout', 1, { operation: 'BAPI_CUSTOMER_FIND' }, { delayMs: 1500 });
     const workerA = await env.startWorkers(prefix, 'worker-a');
@@ -335,7 +319,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('cancelling the run during the SAP step undoes the Account and leaves no live SAP customer', async () => {
     const prefix = uniquePrefix('cancel');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('cancel');
+      const customer = domainCustomer('cancel');
       env.sap.core.faults.failNext(
         'timeout',
         1,
@@ -387,7 +371,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('cancelling during the notification undoes nothing, ends CANCELED and alerts', async () => {
     const prefix = uniquePrefix('cancelnotify');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('cancelnotify');
+      const customer = domainCustomer('cancelnotify');
       env.webhooks.core.faults.failNext('timeout', 1, { operation: 'customer.created' }, { delayMs: 1500 });
       const handle = await run(prefix, customer);
       await waitFor(
@@ -413,7 +397,7 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
   it('a notification that fails past its retry budget leaves the customer in place, reports it and alerts', async () => {
     const prefix = uniquePrefix('notify');
     await env.withWorkers(prefix, async () => {
-      const customer = customerFor('notify');
+      const customer = domainCustomer('notify');
       env.webhooks.core.faults.failNext('server-error', 3, { operation: 'customer.created' });
       const handle = await run(prefix, customer, {
         notificationRetry: { initialInterval: '100ms', maximumAttempts: 2 },

@@ -3,7 +3,6 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { customerSchema } from '../../src/domain/customer';
 import { buildActivities } from '../../src/workers/dependencies';
 import { failureConverterPath } from '../../src/security/data-converter';
 import { createWorkerSet } from '../../src/workers/worker-set';
@@ -17,6 +16,7 @@ import {
   routeEntityEvent,
 } from '../../src/workflows/entity-sync.messages';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
+import { domainCustomer } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor, workflowBundle } from '../support/temporal';
@@ -129,16 +129,7 @@ describe('versioned deployments', () => {
   it('customer runs in flight finish on the build they started on while new runs take the new build', async () => {
     const d = deployment('deploy');
     const startCustomer = async (label: string) => {
-      const reference = uniquePrefix(label);
-      const customer = customerSchema.parse({
-        reference,
-        firstName: 'Ada',
-        lastName: 'Lovelace',
-        email: 'ada@example.com',
-        phone: '+44 20 7946 0958',
-        company: `Versioned ${reference.slice(-8)}`,
-        address: { street: '1 Dorset St', city: 'London', postalCode: 'W1U 4EG', country: 'GB' },
-      });
+      const customer = domainCustomer(label);
       return t.client.workflow.start<typeof customerCreation>('customerCreation', {
         ...customerCreationStartOptions(customer, d.queue),
         args: [{ customer, temporalUiUrl: 'http://127.0.0.1:8233' }],
