@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { configuredSyncs } from '../../src/schedules/specs';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
-import { startApi } from '../support/api';
-import { connectTemporal, uniquePrefix } from '../support/temporal';
+import { startDocumentedApi } from '../support/api';
+import type { DocumentedApi } from '../support/api';
+import { uniquePrefix } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 interface Parameter {
@@ -33,8 +34,9 @@ type Doc = { paths: Record<string, Record<string, Operation>> };
  * neither with 405 nor with a documented status.
  */
 describe('OpenAPI document and API agree where the fuzzer found they did not', () => {
+  let documented: DocumentedApi<Doc>;
   let t: TemporalTestContext;
-  let api: Awaited<ReturnType<typeof startApi>>;
+  let api: DocumentedApi<Doc>['api'];
   let doc: Doc;
   const prefix = uniquePrefix('fuzzfind');
   const configured = ['sap', 'webhook:consumer'];
@@ -69,19 +71,13 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
   };
 
   beforeAll(async () => {
-    t = await connectTemporal();
-    api = await startApi(t.client, {
+    documented = await startDocumentedApi<Doc>({
       taskQueuePrefix: prefix,
       connectivityTargets: configured.map((system) => ({ system, url: 'http://127.0.0.1:9/' })),
-      syncs: configuredSyncs(loadConfig({})),
-      reportConfig: loadConfig({}),
     });
-    doc = (await api.call('GET', '/openapi.json')).body as Doc;
+    ({ t, api, doc } = documented);
   });
-  afterAll(async () => {
-    await api?.close();
-    await t?.close();
-  });
+  afterAll(() => documented?.close());
 
   it('refuses a JSON null body with 400 where the document asks for an object, and starts nothing', async () => {
     for (const path of ['/v1/connectivity-checks', '/v1/failed-runs/redrive']) {

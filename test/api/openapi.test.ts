@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeScopes } from '../../src/api/access';
-import { loadConfig } from '../../src/config';
-import { configuredSyncs } from '../../src/schedules/specs';
-import { startApi } from '../support/api';
-import { connectTemporal, uniquePrefix } from '../support/temporal';
-import type { TemporalTestContext } from '../support/temporal';
+import { startDocumentedApi } from '../support/api';
+import type { DocumentedApi } from '../support/api';
+import { uniquePrefix } from '../support/temporal';
 
 interface Operation {
   'x-route'?: string;
@@ -20,24 +18,16 @@ type Doc = { paths: Record<string, Record<string, Operation>>; components: { sch
  * a real Temporal server) are the documented ones.
  */
 describe('OpenAPI document', () => {
-  let t: TemporalTestContext;
-  let api: Awaited<ReturnType<typeof startApi>>;
+  let documented: DocumentedApi<Doc>;
+  let api: DocumentedApi<Doc>['api'];
   let doc: Doc;
   const prefix = uniquePrefix('openapi');
 
   beforeAll(async () => {
-    t = await connectTemporal();
-    api = await startApi(t.client, {
-      taskQueuePrefix: prefix,
-      syncs: configuredSyncs(loadConfig({})),
-      reportConfig: loadConfig({}),
-    });
-    doc = (await api.call('GET', '/openapi.json')).body as Doc;
+    documented = await startDocumentedApi<Doc>({ taskQueuePrefix: prefix });
+    ({ api, doc } = documented);
   });
-  afterAll(async () => {
-    await api?.close();
-    await t?.close();
-  });
+  afterAll(() => documented?.close());
 
   const operation = (method: string, route: string) =>
     doc.paths[route.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()] ??

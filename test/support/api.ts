@@ -3,7 +3,10 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/api/app';
 import type { ApiSettings } from '../../src/api/app';
-import { waitFor } from './temporal';
+import { loadConfig } from '../../src/config';
+import { configuredSyncs } from '../../src/schedules/specs';
+import { connectTemporal, waitFor } from './temporal';
+import type { TemporalTestContext } from './temporal';
 
 export const testApiToken = 'test-token-0123456789abcdef';
 
@@ -40,6 +43,47 @@ export async function startApi(
     return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
   };
   return { app, baseUrl, call, close: () => app.close() };
+}
+
+type StartedApi = Awaited<ReturnType<typeof startApi>>;
+
+export interface DocumentedApi<Doc> {
+  t: TemporalTestContext;
+  api: StartedApi;
+  /** The API's own `GET /openapi.json`. */
+  doc: Doc;
+  close(): Promise<void>;
+}
+
+/**
+ * A Temporal connection and the API with the default configuration's syncs and report (every route the
+ * document can describe), no workers, and the OpenAPI document it serves: for the tests that hold the
+ * document against the API's answers.
+ */
+export async function startDocumentedApi<Doc>(
+  settings: Parameters<typeof startApi>[1],
+): Promise<DocumentedApi<Doc>> {
+  const t = await connectTemporal();
+  let api: StartedApi | undefined;
+  try {
+    const config = loadConfig({});
+    api = await startApi(t.client, { syncs: configuredSyncs(config), reportConfig: config, ...settings });
+    const doc = (await api.call('GET', '/openapi.json')).body as Doc;
+    const started = api;
+    return {
+      t,
+      api,
+      doc,
+      close: async () => {
+        await started.close();
+        await t.close();
+      },
+    };
+  } catch (err) {
+    await api?.close();
+    await t.close();
+    throw err;
+  }
 }
 
 type ApiCaller = { call: (method: string, path: string) => Promise<{ status: number; body: any }> };
