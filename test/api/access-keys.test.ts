@@ -4,7 +4,7 @@ import { AccessKeyring, newAccessKey } from '../../src/security/access-keys';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startApi } from '../support/api';
 import { captureLogs } from '../support/logs';
-import { connectTemporal, uniquePrefix } from '../support/temporal';
+import { connectTemporal, uniquePrefix, workflowIdsOn } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 /**
@@ -29,13 +29,7 @@ describe('API keys with scopes', () => {
     email: 'ada@example.com',
     address: { street: '12 St James Sq', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
   });
-  const runsOnQueue = async () => {
-    const ids: string[] = [];
-    const queue = taskQueueName(prefix, coordinatorQueue);
-    for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${queue}'` }))
-      ids.push(wf.workflowId);
-    return ids;
-  };
+  const runsOnQueue = () => workflowIdsOn(t.client, taskQueueName(prefix, coordinatorQueue));
 
   beforeAll(async () => {
     t = await connectTemporal();

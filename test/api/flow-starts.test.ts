@@ -9,7 +9,7 @@ import { customerBody } from '../support/customer';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { captureLogs } from '../support/logs';
-import { connectTemporal, uniquePrefix } from '../support/temporal';
+import { connectTemporal, uniquePrefix, workflowIdsOn } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 /**
@@ -52,12 +52,7 @@ describe('API: generic flow start (flows registry)', () => {
     await t?.close();
   });
 
-  const runsOnQueue = async (query = '') => {
-    const ids: string[] = [];
-    const clause = `TaskQueue = '${workflowQueue}'${query ? ` AND ${query}` : ''}`;
-    for await (const wf of t.client.workflow.list({ query: clause })) ids.push(wf.workflowId);
-    return ids;
-  };
+  const runsOnQueue = (query = '') => workflowIdsOn(t.client, workflowQueue, query);
   const start = (type: string, body: unknown, headers: Record<string, string> = {}) =>
     api.call('POST', `/v1/flows/${type}/runs`, body, headers);
 

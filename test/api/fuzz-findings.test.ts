@@ -4,7 +4,7 @@ import { configuredSyncs } from '../../src/schedules/specs';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startDocumentedApi } from '../support/api';
 import type { DocumentedApi } from '../support/api';
-import { uniquePrefix } from '../support/temporal';
+import { uniquePrefix, workflowIdsOn } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 interface Parameter {
@@ -42,13 +42,7 @@ describe('OpenAPI document and API agree where the fuzzer found they did not', (
   const configured = ['sap', 'webhook:consumer'];
 
   /** Workflow ids started so far on this test's workflow queue. */
-  const started = async () => {
-    const ids: string[] = [];
-    const queue = taskQueueName(prefix, coordinatorQueue);
-    for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${queue}'` }))
-      ids.push(wf.workflowId);
-    return ids;
-  };
+  const started = () => workflowIdsOn(t.client, taskQueueName(prefix, coordinatorQueue));
   const parameter = (method: string, path: string, name: string) =>
     doc.paths[path]![method]!.parameters!.find((p) => p.name === name)!;
   /** Whether a value meets a documented string/integer parameter schema (the keywords used here). */

@@ -6,7 +6,7 @@ import type { WorkerSet } from '../../src/workers/worker-set';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
 import { startApi } from '../support/api';
 import { startFlakyEndpoint } from '../support/flaky-server';
-import { connectTemporal, uniquePrefix, waitFor, workflowBundle } from '../support/temporal';
+import { connectTemporal, uniquePrefix, workflowIdsOn, waitFor, workflowBundle } from '../support/temporal';
 import type { TemporalTestContext } from '../support/temporal';
 
 /**
@@ -23,13 +23,7 @@ describe('API hardening', () => {
   const prefix = uniquePrefix('harden');
 
   /** Workflow ids of connectivity checks started so far under this test's queue. */
-  const checksStarted = async () => {
-    const ids: string[] = [];
-    const queue = taskQueueName(prefix, coordinatorQueue);
-    for await (const wf of t.client.workflow.list({ query: `TaskQueue = '${queue}'` }))
-      ids.push(wf.workflowId);
-    return ids;
-  };
+  const checksStarted = () => workflowIdsOn(t.client, taskQueueName(prefix, coordinatorQueue));
 
   beforeAll(async () => {
     t = await connectTemporal();

@@ -76,3 +76,11 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** The ids of the workflows visibility lists on `taskQueue`, narrowed by a further clause `and` if given. */
+export async function workflowIdsOn(client: Client, taskQueue: string, and = ''): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `TaskQueue = '${taskQueue}'${and ? ` AND ${and}` : ''}`;
+  for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+  return ids;
+}
