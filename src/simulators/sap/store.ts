@@ -265,8 +265,11 @@ export class NumberRange {
 }
 
 /**
- * KNA1: customers by number. A commit asks for the before-images of the customers it writes (watch), so
- * that change pointers are computed from what changed, not by comparing copies of the whole table.
+ * KNA1: customers by number. While a commit is being written (COMMIT WORK, or a change committed at
+ * once), the table keeps the before-images of the customers that commit writes: each one's record as it
+ * was before its first write, or undefined for a new customer (watch() starts that, unwatch() ends it).
+ * The commit computes its change pointers from those few records, instead of copying the whole
+ * customer master before every commit to compare against.
  */
 export class CustomerTable extends Map<string, Kna1Record> {
   // Optional: Map's constructor calls set() before the subclass's fields exist.
