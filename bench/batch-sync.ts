@@ -17,6 +17,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { loadConfig } from '../src/config';
+import { devServerTuningArgs } from '../src/dev/dev-server';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { configuredSyncs } from '../src/schedules/specs';
 import { projectDataConverter } from '../src/security/data-converter';
@@ -96,6 +97,38 @@ async function runWorkerChild(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * How the SAP queue was used, from the run's own histories (every execution of the chain): the rate at
+ * which SAP activities started, and the stalls, gaps of more than half a second between one SAP start
+ * and the next (the queue ran dry: pages or executions waiting on each other). At 50 per second the
+ * normal gap is 20 ms.
+ */
+async function sapDispatchFigures(client: Client, workflowId: string) {
+  const starts: number[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+    const sapActivities = new Set<string>();
+    for (const e of history.events ?? []) {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s?.activityType?.name === 'syncAccountToSap') sapActivities.add(String(e.eventId));
+      const st = e.activityTaskStartedEventAttributes;
+      if (st && sapActivities.has(String(st.scheduledEventId)))
+        starts.push(Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6));
+    }
+  }
+  starts.sort((a, b) => a - b);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+  const stalls = gaps.filter((g) => g > 500);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  const spanMs = starts.length > 1 ? starts[starts.length - 1]! - starts[0]! : 0;
+  return {
+    activities: starts.length,
+    overallPerSecond: spanMs > 0 ? round((starts.length - 1) / (spanMs / 1000)) : null,
+    stalls: stalls.length,
+    stallSeconds: round(stalls.reduce((a, b) => a + b, 0) / 1000),
+  };
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--child-worker')) return runWorkerChild();
   const options = optionsOrExit(parseArgs, USAGE);
@@ -112,6 +145,8 @@ async function main(): Promise<void> {
         executable: resolveTemporalExecutable(),
         searchAttributes: [...allSearchAttributes],
         log: { format: 'pretty', level: 'error' },
+        // The dynamic config `npm start` gives the dev server.
+        extraArgs: devServerTuningArgs(false),
       },
     });
     cleanups.push(() => server.teardown());
@@ -214,6 +249,7 @@ async function main(): Promise<void> {
       if (w.historyLength > largest.events)
         largest = { workflowId: w.workflowId, runId: w.runId, events: w.historyLength };
     }
+    const sapDispatch = await sapDispatchFigures(client, workflowId);
     const rssAt = (read: number) => progress.find((p) => p.read >= read && p.rss !== undefined)?.rss;
     const rss1k = rssAt(1_000);
     const rssAll = memory[memory.length - 1]?.rss;
@@ -231,6 +267,7 @@ async function main(): Promise<void> {
       largestHistory: largest,
       executions,
       salesforceApiCalls: usedAfter - usedBefore,
+      sapDispatch,
       salesforceApiCallsPer1000: Math.round(((usedAfter - usedBefore) / options.records) * 1000 * 10) / 10,
       loadBefore,
       loadAfter: loadavg(),
@@ -241,6 +278,7 @@ async function main(): Promise<void> {
         `wall ${figures.wallSeconds} s vs ideal ${ideal.toFixed(1)} s: ${figures.ratioToIdeal} x`,
         `worker RSS ${figures.workerRssMbAt1k} MB at 1,000 records read, ${figures.workerRssMbAtEnd} MB at the end (growth ${figures.workerRssGrowthMb} MB, max ${figures.workerRssMbMax} MB)`,
         `largest history: ${largest.events} events (${largest.workflowId}), ${executions} executions`,
+        `SAP activities: ${sapDispatch.activities} started at ${sapDispatch.overallPerSecond}/s from the first to the last; ${sapDispatch.stalls} stalls (no SAP start for over 0.5 s) adding up to ${sapDispatch.stallSeconds} s`,
         `Salesforce API calls: ${figures.salesforceApiCalls} (${figures.salesforceApiCallsPer1000} per 1,000 records)`,
         `load average at the end: ${figures.loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
       ].join('\n'),

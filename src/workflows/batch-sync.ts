@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -384,15 +385,110 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     return true;
   }
 
-  for (;;) {
-    const now = workflowInfo();
-    if (now.continueAsNewSuggested || now.historyLength > spec.maxHistoryEvents) {
-      await continueAsNew<typeof batchSync>({
-        ...input,
-        carry: { ...carry, continuedAsNew: carry.continuedAsNew + 1 },
-      });
+  // ---------------------------------------------------------------- overlapped pages (Salesforce -> SAP)
+
+  /** Where the next Salesforce read starts: a bulk result locator, a query's next-records URL, or the end. */
+  type ReadAt = { locator?: string; nextRecordsUrl?: string; end?: true };
+  interface PageInFlight {
+    results: Promise<RecordResult[]>;
+    cursor: SyncCursor | undefined;
+    after: ReadAt;
+  }
+
+  /** The page at `at`, or undefined when the source has no more records. */
+  async function readAccounts(at: ReadAt): Promise<{ page: AccountPage; after: ReadAt } | undefined> {
+    if (at.end) return undefined;
+    progress.phase = 'reading';
+    if (carry.bulk) {
+      const { jobId } = carry.bulk;
+      const page = await salesforce(() =>
+        sf.readBulkPage({ jobId, pageSize: spec.pageSize, ...(at.locator ? { locator: at.locator } : {}) }),
+      );
+      if (page.records.length === 0) return undefined;
+      return { page, after: page.nextLocator ? { locator: page.nextLocator } : { end: true } };
     }
-    if (!(await nextPage())) break;
+    const page = await salesforce(() =>
+      sf.readAccountPage({
+        ...readWindow(),
+        pageSize: spec.pageSize,
+        ...(at.nextRecordsUrl ? { nextRecordsUrl: at.nextRecordsUrl } : {}),
+      }),
+    );
+    if (page.records.length === 0) return undefined;
+    return { page, after: page.nextRecordsUrl ? { nextRecordsUrl: page.nextRecordsUrl } : { end: true } };
+  }
+
+  async function commitAccounts(p: PageInFlight): Promise<void> {
+    const results = await p.results;
+    await commit(results, p.cursor);
+    if (carry.bulk) carry.bulk = { jobId: carry.bulk.jobId, locator: p.after.locator ?? 'done' };
+    else carry.nextRecordsUrl = p.after.nextRecordsUrl;
+  }
+
+  /**
+   * Salesforce -> SAP with the next page read and its SAP writes scheduled while the current page's last
+   * records are still being written, so the SAP queue, whose rate limit bounds the run, never runs dry
+   * between pages. Pages still commit one after the other in read order (the cursor never passes a
+   * record that is not written or quarantined); at most two pages are in flight, and both are committed
+   * before the run continues as new.
+   */
+  async function overlappedPages(): Promise<void> {
+    let at: ReadAt = carry.bulk
+      ? carry.bulk.locator === 'done'
+        ? { end: true }
+        : carry.bulk.locator
+          ? { locator: carry.bulk.locator }
+          : {}
+      : carry.nextRecordsUrl
+        ? { nextRecordsUrl: carry.nextRecordsUrl }
+        : {};
+    let inFlight: PageInFlight | undefined;
+    for (;;) {
+      const now = workflowInfo();
+      const continueNow = now.continueAsNewSuggested || now.historyLength > spec.maxHistoryEvents;
+      const read = continueNow ? undefined : await readAccounts(at);
+      let next: PageInFlight | undefined;
+      if (read) {
+        progress.phase = 'writing';
+        next = {
+          results: writeAccounts(read.page.records),
+          cursor: lastAccountCursor(read.page),
+          after: read.after,
+        };
+        // Awaited when its turn to commit comes; marked handled so a failure meanwhile is not reported twice.
+        next.results.catch(() => undefined);
+        at = read.after;
+      }
+      if (inFlight) await commitAccounts(inFlight);
+      inFlight = next;
+      if (!next) {
+        if (continueNow) {
+          await continueAsNew<typeof batchSync>({
+            ...input,
+            carry: { ...carry, continuedAsNew: carry.continuedAsNew + 1 },
+          });
+        }
+        return;
+      }
+    }
+  }
+
+  // Runs recorded before pages overlapped keep their one-page-at-a-time order on replay.
+  const overlap =
+    direction === 'salesforce-to-sap' && mode !== 'redrive' && patched('batch-sync-overlapped-pages');
+  if (overlap) {
+    await overlappedPages();
+  } else {
+    for (;;) {
+      const now = workflowInfo();
+      if (now.continueAsNewSuggested || now.historyLength > spec.maxHistoryEvents) {
+        await continueAsNew<typeof batchSync>({
+          ...input,
+          carry: { ...carry, continuedAsNew: carry.continuedAsNew + 1 },
+        });
+      }
+      if (!(await nextPage())) break;
+    }
   }
   if (carry.bulk) {
     // Housekeeping only: Salesforce deletes finished jobs after seven days anyway.

@@ -31,6 +31,8 @@ describe('batch sync: cursor never ahead of writes', () => {
     env.salesforce.reset();
     env.sap.reset();
     env.sap.core.faults.reset();
+    // Each test counts the SAP answers of its own run only.
+    env.sap.core.requests.clear();
   });
 
   const spec = (prefix: string, pageSize: number): SyncSpec => ({
@@ -127,6 +129,44 @@ describe('batch sync: cursor never ahead of writes', () => {
       await workers?.stop();
     }
   }, 180_000);
+
+  it('pages overlap: the next page is written while a record of the current one waits for SAP, and the cursor stays behind that record until it is in', async () => {
+    const prefix = uniquePrefix('overlap');
+    const names = ['Lap 1', 'Lap 2', 'Lap 3', 'Lap 4'];
+    const ids = seedAccounts(names);
+    const workers = await env.startWorkers(prefix);
+    try {
+      const s = spec(prefix, 2);
+      // SAP refuses the creation of the first page's first record until the rule is removed.
+      const held = env.sap.core.faults.addRule({
+        kind: 'service-unavailable',
+        match: { operation: 'BAPI_CUSTOMER_CREATEFROMDATA1', bodyIncludes: 'Lap 1' },
+        rate: 1,
+      });
+      const handle = await t.client.workflow.start<typeof batchSync>('batchSync', {
+        workflowId: `${s.name}:run`,
+        taskQueue: taskQueueName(prefix, coordinatorQueue),
+        args: [{ spec: s }],
+      });
+      // The second page's records reach SAP while the first page still waits for its first record.
+      await waitFor(
+        'the second page in SAP',
+        () => sapCount('Lap 3') === 1 && sapCount('Lap 4') === 1,
+        30_000,
+      );
+      expect(sapCount('Lap 1')).toBe(0);
+      expect(held.fired).toBeGreaterThan(0);
+      // Nothing is committed past a record that is not written: no page is committed yet.
+      expect((await stateOf(s.name).catch(() => undefined))?.cursor).toBeUndefined();
+      env.sap.core.faults.removeRule(held.id);
+      const r = await handle.result();
+      expect(r.counts).toMatchObject({ read: 4, created: 4, quarantined: 0 });
+      for (const n of names) expect(sapCount(n)).toBe(1);
+      expect((await stateOf(s.name)).cursor).toMatchObject({ system: 'salesforce', id: ids[3] });
+    } finally {
+      await workers.stop();
+    }
+  });
 
   it('an SAP outage mid-run: records wait for SAP, and at every moment the cursor covers only records that are in SAP', async () => {
     const prefix = uniquePrefix('outage');

@@ -3,7 +3,7 @@
  * knows which operation the request is) and renders whatever fault comes back in its own protocol's
  * form: a Salesforce error array, an SAP SOAP fault, a plain HTTP status, a dropped connection.
  *
- * Faults are rules. A rule matches requests (method, path fragment, operation name) and fires either
+ * Faults are rules. A rule matches requests (method, path fragment, operation name, body substring) and fires either
  * for the next N matching requests (`remaining`) or with a probability (`rate`, seeded so a run can be
  * reproduced). Latency (fixed + jitter) and a full outage apply to every request that is not an admin call.
  */
@@ -19,6 +19,8 @@ export interface FaultMatch {
   path?: string;
   /** The simulator's own operation name: an SAP function module, a Salesforce sObject verb... */
   operation?: string;
+  /** Substring of the request body as sent (a SOAP envelope, a JSON document): one record's calls only. */
+  bodyIncludes?: string;
 }
 
 export interface FaultRuleInput {
@@ -49,6 +51,8 @@ export interface RequestContext {
   method: string;
   path: string;
   operation?: string;
+  /** The request body as text, read only when a rule matches on it. */
+  body?: () => string;
 }
 
 export interface FaultDecision {
@@ -203,6 +207,7 @@ function matches(match: FaultMatch | undefined, ctx: RequestContext): boolean {
   if (match.method && match.method.toUpperCase() !== ctx.method.toUpperCase()) return false;
   if (match.path && !ctx.path.includes(match.path)) return false;
   if (match.operation && match.operation !== ctx.operation) return false;
+  if (match.bodyIncludes && !(ctx.body?.() ?? '').includes(match.bodyIncludes)) return false;
   return true;
 }
 

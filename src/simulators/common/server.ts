@@ -140,6 +140,14 @@ export async function applyFaults(
     method: req.method,
     path: req.url.split('?')[0] ?? req.url,
     operation,
+    body: () =>
+      typeof req.body === 'string'
+        ? req.body
+        : Buffer.isBuffer(req.body)
+          ? req.body.toString('utf8')
+          : req.body === undefined
+            ? ''
+            : JSON.stringify(req.body),
   });
   if (decision.delayMs > 0) await new Promise((r) => setTimeout(r, decision.delayMs));
   if (decision.outage) {
