@@ -13,6 +13,39 @@ export interface ApplyResult {
   updated: string[];
 }
 
+interface ScheduleDefinition {
+  scheduleId: string;
+  spec: ScheduleSpec;
+  action: ScheduleOptionsAction;
+  policies: { overlap: ScheduleOverlapPolicy; catchupWindow: string; pauseOnFailure: boolean };
+  /** Applied on creation only: afterwards the paused state belongs to the operators. */
+  initialState?: { paused?: boolean; note?: string };
+}
+
+/**
+ * Creates the Schedule, or, when it exists, replaces its spec, action and policies and keeps its state
+ * (paused or not, as an operator left it). True when it was created.
+ */
+async function createOrUpdateSchedule(client: Client, d: ScheduleDefinition): Promise<boolean> {
+  const { scheduleId, spec, action, policies } = d;
+  try {
+    await client.schedule.create({
+      scheduleId,
+      spec,
+      action,
+      policies,
+      ...(d.initialState ? { state: d.initialState } : {}),
+    });
+    return true;
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule
+      .getHandle(scheduleId)
+      .update((previous) => ({ ...previous, spec, action, policies }));
+    return false;
+  }
+}
+
 /**
  * Creates or updates one Temporal Schedule per configured sync (`sync:<name>`), idempotently: run it at
  * every worker start or by hand (`npm run schedules:apply`). An update replaces the spec, the action
@@ -46,25 +79,14 @@ export async function applySyncSchedules(
       catchupWindow: '1 minute',
       pauseOnFailure: false,
     };
-    try {
-      await client.schedule.create({
-        scheduleId,
-        spec,
-        action,
-        policies,
-        state: { paused: sync.paused, note: 'created from BATCH_SYNCS' },
-      });
-      result.created.push(scheduleId);
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      await client.schedule.getHandle(scheduleId).update((previous) => ({
-        ...previous,
-        spec,
-        action,
-        policies,
-      }));
-      result.updated.push(scheduleId);
-    }
+    const created = await createOrUpdateSchedule(client, {
+      scheduleId,
+      spec,
+      action,
+      policies,
+      initialState: { paused: sync.paused, note: 'created from BATCH_SYNCS' },
+    });
+    (created ? result.created : result.updated).push(scheduleId);
   }
   // The daily reconciliation of customers (dry run: it reports; self-heal is started on demand).
   const reconId = 'reconciliation:customers';
@@ -81,21 +103,13 @@ export async function applySyncSchedules(
     catchupWindow: '1 hour',
     pauseOnFailure: false,
   };
-  try {
-    await client.schedule.create({
-      scheduleId: reconId,
-      spec: reconSpec,
-      action: reconAction,
-      policies: reconPolicies,
-    });
-    result.created.push(reconId);
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(reconId)
-      .update((previous) => ({ ...previous, spec: reconSpec, action: reconAction, policies: reconPolicies }));
-    result.updated.push(reconId);
-  }
+  const reconCreated = await createOrUpdateSchedule(client, {
+    scheduleId: reconId,
+    spec: reconSpec,
+    action: reconAction,
+    policies: reconPolicies,
+  });
+  (reconCreated ? result.created : result.updated).push(reconId);
   if (detector) {
     const created = await applyStuckRunSchedule(client, detector, taskQueuePrefix);
     (created ? result.created : result.updated).push(stuckRunScheduleId);
@@ -139,14 +153,5 @@ export async function applyStuckRunSchedule(
     args: [detector.input],
   };
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false };
-  try {
-    await client.schedule.create({ scheduleId: stuckRunScheduleId, spec, action, policies });
-    return true;
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(stuckRunScheduleId)
-      .update((previous) => ({ ...previous, spec, action, policies }));
-    return false;
-  }
+  return createOrUpdateSchedule(client, { scheduleId: stuckRunScheduleId, spec, action, policies });
 }
