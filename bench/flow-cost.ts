@@ -478,6 +478,8 @@ async function main(): Promise<void> {
                 WEBHOOK_RATE_LIMIT_PER_SECOND: '0',
               }
             : {}),
+          // As the Docker image and `npm start` run the worker (docs/configuration.md).
+          MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
           ...options.env,
         };
         const prof = (name: string) =>
@@ -716,6 +718,11 @@ async function main(): Promise<void> {
         const watch = setInterval(() => {
           peak = Math.max(peak, procRssMb(project.worker.pid));
         }, 250);
+        // CPU of the project's processes from the burst to the last flow's end: what the burst cost
+        // per flow (a smaller workflow cache shows up here as replays).
+        const own = armProcs('project').filter((p) => p.name !== 'simulators');
+        const c0 = Object.fromEntries(own.map((p) => [p.name, procCpuMs(p.pid)]));
+        const t0 = Date.now();
         const lgDone = ask<{ arrivals: Arrival[] }>(
           lg.child,
           {
@@ -746,8 +753,32 @@ async function main(): Promise<void> {
           900_000,
         );
         clearInterval(watch);
-        inflight = { ...atPeak, workerRssMbOverall: r1(peak), flows: options.inflight };
-        log(`in flight: ${running} flows, worker RSS peak ${r1(peak)} MB`);
+        const windowMs = Date.now() - t0;
+        const completed = (await client.workflow.count(`${q} AND ExecutionStatus = 'Completed'`)).count;
+        const cpuPerFlow = Object.fromEntries(
+          own.map((p) => [
+            p.name,
+            r1((procCpuMs(p.pid) - c0[p.name]! - (idleRate[p.name] ?? 0) * windowMs) / completed),
+          ]),
+        );
+        const cpuPerFlowTotal = r1(Object.values(cpuPerFlow).reduce((s, v) => s + v, 0));
+        inflight = {
+          ...atPeak,
+          workerRssMbOverall: r1(peak),
+          flows: options.inflight,
+          completed,
+          windowMs,
+          cpuPerFlow,
+          cpuPerFlowTotal,
+        };
+        log(
+          `in flight: ${running} flows, worker RSS ${atPeak.workerRssMb} MB with them running, peak ${r1(peak)} MB; ` +
+            `${completed} completed in ${r1(windowMs / 1000)} s, CPU ${cpuPerFlowTotal} ms/flow (${Object.entries(
+              cpuPerFlow,
+            )
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')})`,
+        );
       }
 
       if (project) {

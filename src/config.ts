@@ -116,6 +116,9 @@ const systemVariables = {
   ) as Record<EventSecretVariable, z.ZodDefault<typeof whsecSecret>>),
 };
 
+/** Measured in docs/benchmarks.md (memory with 1,000 flows in flight). */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, 'a duration such as 30s, 15m or 1h');
 
 /** One scheduled batch sync (docs/flows/batch-sync.md). */
@@ -289,6 +292,35 @@ export const envSchema = z.object({
   /** 127.0.0.1 on a laptop; 0.0.0.0 in a container so Prometheus can scrape it. */
   METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  /**
+   * Runs whose workflow state the worker keeps between their workflow tasks (the SDK's sticky cache).
+   * A run pushed out of it is replayed from its history at its next task: less memory, more CPU.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(2, 'at least 2 (runs kept between their workflow tasks)')
+    .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  /**
+   * Read by the C library (glibc) when the process starts, not by this code: how many malloc arenas
+   * the process's threads share. Checked here so a typo is refused instead of silently ignored; the
+   * Docker image and `npm start` run the worker with 2.
+   */
+  MALLOC_ARENA_MAX: positiveInt.optional(),
+  /** V8 heap of the workflow thread (src/workers/workflow-thread-heap.ts): old-generation limit, MiB. */
+  WORKER_WORKFLOW_HEAP_MB: z.coerce
+    .number()
+    .int()
+    .min(128, 'at least 128 (MiB)')
+    .max(16_384, 'at most 16384 (MiB)')
+    .default(512),
+  /** V8 heap of the workflow thread: each of the young generation's two semi-spaces, MiB. */
+  WORKER_WORKFLOW_SEMI_SPACE_MB: z.coerce
+    .number()
+    .int()
+    .min(1, 'at least 1 (MiB)')
+    .max(64, 'at most 64 (MiB)')
+    .default(4),
   /**
    * Worker Versioning: the Worker Deployment this worker belongs to and the build it runs. Both set =
    * a versioned worker (runs pinned to the version they started on, docs/deployment.md); both unset =

@@ -161,6 +161,8 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_UI_URL: `http://${host}:${config.TEMPORAL_DEV_UI_PORT}`,
+    // Fewer malloc arenas in the worker's many threads: less resident memory (docs/configuration.md).
+    MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX ?? '2',
     SIM_HOST: host,
     ...Object.fromEntries(
       systemNames.map((system) => [systemCatalog[system].simulator.portVariable, String(simPort(system))]),

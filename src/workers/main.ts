@@ -9,6 +9,7 @@ import { buildActivities, queueTuning } from './dependencies';
 import { assertNamespaceExists, NamespaceMissingError } from './namespace-check';
 import { createWorkerSet } from './worker-set';
 import { bundleWorkflowsInChild } from './workflow-bundle';
+import { sizeWorkflowThreadHeap } from './workflow-thread-heap';
 import { applySyncSchedules, stuckRunSchedule } from '../schedules/apply';
 import { configuredSyncs } from '../schedules/specs';
 import { systemQueues } from '../workflows/shared/task-queues';
@@ -44,6 +45,10 @@ async function main(): Promise<void> {
     dataConverter,
   });
   const activities = buildActivities(config, { temporalClient });
+  sizeWorkflowThreadHeap({
+    oldSpaceMb: config.WORKER_WORKFLOW_HEAP_MB,
+    semiSpaceMb: config.WORKER_WORKFLOW_SEMI_SPACE_MB,
+  });
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
     tuning: queueTuning(config),
     workflowQueueSystems: systemQueues,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+    workflowTuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
     // Bundled in a child process that exits afterwards: the bundler's memory does not stay with the worker.
     workflowBundle: await bundleWorkflowsInChild({ tracing: Boolean(tracing), instrumentation: true }),
     ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID

@@ -101,6 +101,50 @@ describe('configuration', () => {
     });
   });
 
+  it('sizes the worker’s memory by default and refuses out-of-range values, naming the variable', () => {
+    const config = loadConfig(valid);
+    expect(config.WORKER_MAX_CACHED_WORKFLOWS).toBe(250);
+    expect(config.WORKER_WORKFLOW_HEAP_MB).toBe(512);
+    expect(config.WORKER_WORKFLOW_SEMI_SPACE_MB).toBe(4);
+    expect(config.MALLOC_ARENA_MAX).toBeUndefined();
+    const set = loadConfig({
+      ...valid,
+      WORKER_MAX_CACHED_WORKFLOWS: '1000',
+      WORKER_WORKFLOW_HEAP_MB: '2048',
+      WORKER_WORKFLOW_SEMI_SPACE_MB: '16',
+      MALLOC_ARENA_MAX: '4',
+    });
+    expect(set).toMatchObject({
+      WORKER_MAX_CACHED_WORKFLOWS: 1000,
+      WORKER_WORKFLOW_HEAP_MB: 2048,
+      WORKER_WORKFLOW_SEMI_SPACE_MB: 16,
+      MALLOC_ARENA_MAX: 4,
+    });
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadConfig({ ...valid, ...env });
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(refused({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toEqual([
+      'WORKER_MAX_CACHED_WORKFLOWS: at least 2 (runs kept between their workflow tasks)',
+    ]);
+    expect(refused({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' })[0]).toMatch(/^WORKER_MAX_CACHED_WORKFLOWS: /);
+    expect(refused({ WORKER_WORKFLOW_HEAP_MB: '64' })).toEqual([
+      'WORKER_WORKFLOW_HEAP_MB: at least 128 (MiB)',
+    ]);
+    expect(refused({ WORKER_WORKFLOW_HEAP_MB: '1.5' })[0]).toMatch(/^WORKER_WORKFLOW_HEAP_MB: /);
+    expect(refused({ WORKER_WORKFLOW_SEMI_SPACE_MB: '0' })).toEqual([
+      'WORKER_WORKFLOW_SEMI_SPACE_MB: at least 1 (MiB)',
+    ]);
+    expect(refused({ WORKER_WORKFLOW_SEMI_SPACE_MB: '128' })).toEqual([
+      'WORKER_WORKFLOW_SEMI_SPACE_MB: at most 64 (MiB)',
+    ]);
+    expect(refused({ MALLOC_ARENA_MAX: 'two' })[0]).toMatch(/^MALLOC_ARENA_MAX: /);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ ...valid, API_PORT: '' }).API_PORT).toBe(3000);
   });

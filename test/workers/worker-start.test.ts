@@ -22,6 +22,12 @@ function runWorker(env: Record<string, string>): Promise<{ code: number | null; 
 }
 
 describe('worker start-up', () => {
+  it('a bad memory setting names the variable and exits 2 before connecting anywhere', async () => {
+    const result = await runWorker({ WORKER_WORKFLOW_HEAP_MB: '64', LOG_LEVEL: 'ERROR' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('WORKER_WORKFLOW_HEAP_MB: at least 128 (MiB)');
+  });
+
   it('a worker pointed at a namespace that does not exist says so and exits non-zero', async () => {
     const namespace = `missing-${randomUUID().slice(0, 8)}`;
     const address = inject('temporalAddress');
