@@ -51,6 +51,7 @@ const USAGE = `usage: npx tsx bench/cdc.ts [options]
   --soak               10 minutes at the last rate (same as --duration 600 for that rate)
   --records <n>        Opportunities the changes are spread over, one entity workflow each (default 200)
   --batch-size <n>     CDC_BATCH_SIZE, events per FetchRequest, 1-100 (default 100)
+  --no-floor           skip the engine floor (signal-with-start to workflows that do nothing, same rates)
   --help               this text`;
 
 interface Options {
@@ -60,6 +61,7 @@ interface Options {
   soak: boolean;
   records: number;
   batchSize: number;
+  floor: boolean;
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -70,6 +72,7 @@ export function parseArgs(argv: string[]): Options {
     soak: false,
     records: 200,
     batchSize: 100,
+    floor: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -95,6 +98,9 @@ export function parseArgs(argv: string[]): Options {
         break;
       case '--batch-size':
         o.batchSize = intArg('--batch-size', next(), 1, 100);
+        break;
+      case '--no-floor':
+        o.floor = false;
         break;
       default:
         throw new UsageError(`unknown option ${a}`);
@@ -361,6 +367,8 @@ async function main(): Promise<void> {
       );
     }
 
+    const floorSteps = options.floor ? await engineFloor(address, prefix, options) : [];
+
     const first = memory.find((m) => m.at >= (memory[0]?.at ?? 0) + 60_000) ?? memory[0];
     const last = memory[memory.length - 1];
     const mem = {
@@ -381,6 +389,7 @@ async function main(): Promise<void> {
       options,
       machine: { cpus: cpus().length, loadBefore: load, loadAfter },
       steps,
+      floorSteps,
       subscriberMemory: mem,
       memorySamples: memory,
     });
@@ -388,6 +397,86 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The engine floor: the same rates of signal-with-start, from this process, to workflows that do nothing
+// with a change (bench/flow-cost/floor-workflow.ts, a worker process of their own), spread over as many
+// workflow ids as the CDC steps' Opportunities. What one change costs Temporal on this machine before
+// any of the coordinator's code (subscriber, decoding, entity workflow) runs; the CDC steps above can at
+// best reach it.
+
+async function engineFloor(address: string, prefix: string, options: Options) {
+  const queue = `${prefix}.floor`;
+  const worker = fork(join(__dirname, 'flow-cost', 'floor-worker.ts'), [], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address, BENCH_FLOOR_QUEUE: queue },
+    execArgv: ['--import', 'tsx'],
+  });
+  let ready = false;
+  worker.on('message', (m: { type?: string }) => void (m.type === 'ready' && (ready = true)));
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const steps: Record<string, unknown>[] = [];
+  try {
+    await waitFor('the floor worker', () => (ready ? true : undefined), 120_000);
+    let seq = 0;
+    for (const rate of options.rates) {
+      const startedAt = Date.now();
+      const measureFrom = startedAt + options.warmupS * 1000;
+      const endAt = measureFrom + options.durationS * 1000;
+      const total = Math.round(((endAt - startedAt) / 1000) * rate);
+      const done: { due: number; at: number }[] = [];
+      let errors = 0;
+      let sent = 0;
+      const inFlight = new Set<Promise<void>>();
+      console.log(`engine floor, rate ${rate} signals/s: ${total} over ${(endAt - startedAt) / 1000} s...`);
+      while (sent < total) {
+        const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
+        while (sent < due) {
+          const n = (seq += 1);
+          const dueAt = startedAt + (sent / rate) * 1000;
+          const p: Promise<void> = client.workflow
+            .signalWithStart('signalFloor', {
+              workflowId: `${prefix}-floor-${n % options.records}`,
+              taskQueue: queue,
+              signal: 'change',
+              signalArgs: [{ n }],
+            })
+            .then(() => void done.push({ due: dueAt, at: Date.now() }))
+            .catch(() => void (errors += 1))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          sent += 1;
+        }
+        await sleep(5);
+      }
+      await Promise.all(inFlight);
+      const drainedAfterEndMs = Math.max(0, done.reduce((m, d) => Math.max(m, d.at), endAt) - endAt);
+      const inWindow = done.filter((d) => d.due >= measureFrom && d.due < endAt);
+      const delivered = done.filter((d) => d.at >= measureFrom && d.at < endAt).length;
+      const latency = stats(inWindow.map((d) => d.at - d.due));
+      const step = {
+        offeredRate: rate,
+        durationS: options.durationS,
+        signals: sent - errors,
+        errors,
+        handedOverPerSecond: Math.round((delivered / options.durationS) * 10) / 10,
+        drainedAfterEndMs,
+        dueToSignalMs: latency,
+      };
+      steps.push(step);
+      console.log(
+        `  signalled ${step.handedOverPerSecond}/s; due -> signal p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, max ${latency.max} ms; last returned ${drainedAfterEndMs} ms after the end${errors ? `; ${errors} errors` : ''}`,
+      );
+    }
+  } finally {
+    await connection.close();
+    worker.disconnect();
+    await new Promise<void>((resolve) =>
+      worker.exitCode !== null ? resolve() : worker.once('exit', () => resolve()),
+    );
+  }
+  return steps;
 }
 
 runBench('cdc', main, '--child-subscriber');

@@ -1,5 +1,5 @@
 /**
- * Arm 2 of the flow-cost benchmark: a worker for the engine-floor workflow (floor-workflow.ts) on
+ * The engine-floor worker of the flow-cost and CDC benchmarks: the workflows of floor-workflow.ts on
  * BENCH_FLOOR_QUEUE, against TEMPORAL_ADDRESS, with SDK-default options like the project's worker.
  */
 import { bundleWorkflowCode, NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';

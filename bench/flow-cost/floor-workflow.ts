@@ -1,4 +1,11 @@
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineSignal,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 
 /**
  * The engine floor: the customer flow's shape with activities that do nothing. `shape` lists the
@@ -18,4 +25,18 @@ export async function engineFloor(input: { shape: string }): Promise<number> {
     steps++;
   }
   return steps;
+}
+
+/**
+ * The engine floor of an entity workflow's intake: a long-lived workflow that takes change signals and
+ * does nothing with them. Each signal-with-start costs the server a signal (and, for a new id, a start)
+ * and the worker one workflow task: what every change costs before the coordinator's own code runs.
+ */
+export const floorChangeSignal = defineSignal<[{ n: number }]>('change');
+
+export async function signalFloor(): Promise<void> {
+  let received = 0;
+  setHandler(floorChangeSignal, () => void (received += 1));
+  // Lives until the benchmark's server goes away, like an entity workflow between its events.
+  await condition(() => received < 0);
 }
