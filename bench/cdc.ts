@@ -315,25 +315,8 @@ async function main(): Promise<void> {
       const measureFrom = startedAt + options.warmupS * 1000;
       const endAt = measureFrom + durationS * 1000;
       const total = Math.round(((endAt - startedAt) / 1000) * rate);
-      let sent = 0;
-      let lateSends = 0;
-      let errors = 0;
-      const inFlight = new Set<Promise<void>>();
       console.log(`rate ${rate} ev/s: ${total} changes over ${(endAt - startedAt) / 1000} s...`);
-      // Open loop: each tick makes the changes that are due, without waiting for earlier ones.
-      while (sent < total) {
-        const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
-        if (due - sent > rate) lateSends += 1; // more than a second behind schedule
-        while (sent < due) {
-          const p: Promise<void> = change((seq += 1))
-            .catch(() => void (errors += 1))
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-          sent += 1;
-        }
-        await sleep(5);
-      }
-      await Promise.all(inFlight);
+      const { sent, errors, lateSends } = await openLoop(total, rate, startedAt, () => change((seq += 1)));
       changesSoFar += sent - errors;
       const expected = baseline + changesSoFar;
       // Drain: every change of the step handed over (or give up after two minutes and say so).
@@ -399,6 +382,38 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * Open loop: each tick starts the calls that are due at `rate` per second since `startedAt`, without
+ * waiting for earlier ones; resolves when all `total` have settled. `lateSends` counts ticks that found
+ * the generator more than a second behind schedule.
+ */
+async function openLoop(
+  total: number,
+  rate: number,
+  startedAt: number,
+  call: (dueAt: number) => Promise<unknown>,
+): Promise<{ sent: number; errors: number; lateSends: number }> {
+  let sent = 0;
+  let errors = 0;
+  let lateSends = 0;
+  const inFlight = new Set<Promise<void>>();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
+    if (due - sent > rate) lateSends += 1;
+    while (sent < due) {
+      const p: Promise<void> = call(startedAt + (sent / rate) * 1000)
+        .then(() => undefined)
+        .catch(() => void (errors += 1))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      sent += 1;
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+  return { sent, errors, lateSends };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The engine floor: the same rates of signal-with-start, from this process, to workflows that do nothing
 // with a change (bench/flow-cost/floor-workflow.ts, a worker process of their own), spread over as many
@@ -426,31 +441,17 @@ async function engineFloor(address: string, prefix: string, options: Options) {
       const endAt = measureFrom + options.durationS * 1000;
       const total = Math.round(((endAt - startedAt) / 1000) * rate);
       const done: { due: number; at: number }[] = [];
-      let errors = 0;
-      let sent = 0;
-      const inFlight = new Set<Promise<void>>();
       console.log(`engine floor, rate ${rate} signals/s: ${total} over ${(endAt - startedAt) / 1000} s...`);
-      while (sent < total) {
-        const due = Math.min(total, Math.floor(((Date.now() - startedAt) / 1000) * rate) + 1);
-        while (sent < due) {
-          const n = (seq += 1);
-          const dueAt = startedAt + (sent / rate) * 1000;
-          const p: Promise<void> = client.workflow
-            .signalWithStart('signalFloor', {
-              workflowId: `${prefix}-floor-${n % options.records}`,
-              taskQueue: queue,
-              signal: 'change',
-              signalArgs: [{ n }],
-            })
-            .then(() => void done.push({ due: dueAt, at: Date.now() }))
-            .catch(() => void (errors += 1))
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-          sent += 1;
-        }
-        await sleep(5);
-      }
-      await Promise.all(inFlight);
+      const { sent, errors } = await openLoop(total, rate, startedAt, async (dueAt) => {
+        const n = (seq += 1);
+        await client.workflow.signalWithStart('signalFloor', {
+          workflowId: `${prefix}-floor-${n % options.records}`,
+          taskQueue: queue,
+          signal: 'change',
+          signalArgs: [{ n }],
+        });
+        done.push({ due: dueAt, at: Date.now() });
+      });
       const drainedAfterEndMs = Math.max(0, done.reduce((m, d) => Math.max(m, d.at), endAt) - endAt);
       const inWindow = done.filter((d) => d.due >= measureFrom && d.due < endAt);
       const delivered = done.filter((d) => d.at >= measureFrom && d.at < endAt).length;
