@@ -3,7 +3,7 @@ import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer';
 import { ErrorType } from '../domain/error-types';
 import { isOwnOrigin } from '../domain/order-sync';
 import type { EntitySyncInput } from './entity-sync.messages';
-import { runEntityLoop } from './shared/entity-loop';
+import { runEntityLoop, setRecordLink } from './shared/entity-loop';
 import type { EntityLoopResult } from './shared/entity-loop';
 import { syncActivityOptions } from './shared/policies';
 import { SalesforceId, SapCustomerNumber } from './shared/search-attributes';
@@ -40,7 +40,7 @@ export async function accountSync(input: EntitySyncInput): Promise<EntityLoopRes
     }
     const account = await sf.getRecord({ type: 'Account', id: event.recordId, fields: accountFields });
     if (!account) return { outcome: 'ignored', detail: 'the Account no longer exists' };
-    upsertSearchAttributes([{ key: SalesforceId, value: event.recordId }]);
+    setRecordLink(SalesforceId, event.recordId);
     const linked = typeof account.SAP_Customer_Number__c === 'string' ? account.SAP_Customer_Number__c : '';
     if (linked) {
       ctx.state.links.sapCustomerNumber = linked;

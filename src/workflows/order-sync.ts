@@ -12,7 +12,7 @@ import {
 } from '../domain/order-sync';
 import type { OrderField, OrderSource, OrderValues } from '../domain/order-sync';
 import type { EntityLoopResult, EventOutcome } from './shared/entity-loop';
-import { runEntityLoop } from './shared/entity-loop';
+import { runEntityLoop, setRecordLink } from './shared/entity-loop';
 import type { EntityEvent, EntitySyncInput } from './entity-sync.messages';
 import { syncActivityOptions } from './shared/policies';
 import { SalesforceId, SapOrderNumber } from './shared/search-attributes';
@@ -116,7 +116,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
     async function fromSalesforce(e: EntityEvent): Promise<EventOutcome> {
       const opportunityId = e.recordId;
       state.links.opportunityId = opportunityId;
-      upsertSearchAttributes([{ key: SalesforceId, value: opportunityId }]);
+      setRecordLink(SalesforceId, opportunityId);
       const changed = changedValues(fromOpportunity(e.fields), 'salesforce', e.changedFields);
       // The coordinator's own write coming back says nothing new about the fields it wrote: never
       // propagate those (two quick edits would otherwise ping-pong between stale echoes), only what
@@ -223,7 +223,7 @@ export async function orderSync(input: EntitySyncInput): Promise<EntityLoopResul
     async function fromSap(e: EntityEvent): Promise<EventOutcome> {
       const salesDocument = e.recordId;
       state.links.sapOrderNumber = salesDocument;
-      upsertSearchAttributes([{ key: SapOrderNumber, value: salesDocument }]);
+      setRecordLink(SapOrderNumber, salesDocument);
       const all = fromSapOrder(e.fields);
       const changed = e.kind === 'sap.salesorder.created' ? all : changedValues(all, 'sap', e.changedFields);
       if (!state.links.opportunityId) {

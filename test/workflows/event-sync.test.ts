@@ -6,6 +6,7 @@ import {
   routeEntityEvent,
 } from '../../src/workflows/entity-sync.messages';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
+import { SalesforceId } from '../../src/workflows/shared/search-attributes';
 import { startIntegrationEnvironment } from '../support/environment';
 import type { IntegrationEnvironment } from '../support/environment';
 import { connectTemporal, uniquePrefix, waitFor } from '../support/temporal';
@@ -103,6 +104,14 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
       changedFields: Object.keys(fields),
       ...(eventId ? { eventId } : {}),
     });
+
+  /** How many times the run (the latest of the id) set its SalesforceId search attribute. */
+  const salesforceIdUpserts = async (workflowId: string) => {
+    const history = await t.client.workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? []).filter(
+      (e) => e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.SalesforceId,
+    ).length;
+  };
 
   it('account.created by a user creates the SAP customer and writes its number back; our own Accounts are echoes', async () => {
     const [accountId] = env.salesforce.seed('Account', {
@@ -212,6 +221,10 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     expect(applied.every((r) => r.outcome === 'applied')).toBe(true);
     const vbeln = env.salesforce.record('Opportunity', opportunityId)!.SAP_Order_Number__c as string;
     expect(env.sap.order(vbeln)!.VDATU).toBe('2026-04-17');
+    // The record's link is set once, not once per event (each would be a history event and a visibility write).
+    expect(await salesforceIdUpserts(last.workflowId)).toBe(1);
+    const described = await t.client.workflow.getHandle(last.workflowId).describe();
+    expect(described.typedSearchAttributes.get(SalesforceId)).toBe(opportunityId);
   });
 
   it('drops echoes both ways: our SAP change coming back from SAP, our Salesforce write coming back from Salesforce', async () => {
@@ -429,6 +442,10 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     for await (const wf of t.client.workflow.list({ query: `WorkflowId = '${last.workflowId}'` }))
       runs.push(wf.status.name);
     expect(runs.filter((r) => r === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(1);
+    // The link travels with continue-as-new: the latest run has it without setting it again.
+    const latest = await t.client.workflow.getHandle(last.workflowId).describe();
+    expect(latest.typedSearchAttributes.get(SalesforceId)).toBe(opportunityId);
+    expect(await salesforceIdUpserts(last.workflowId)).toBe(0);
 
     const redelivered = await send({ ...won.event, eventId: won.event.eventId });
     await waitFor('the duplicate after continue-as-new', async () =>

@@ -8,12 +8,14 @@ import {
   ParentClosePolicy,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { countEntityEvent, countEntityEventReceived } from '../../observability/workflow-metrics';
 import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from '../entity-sync.messages';
 import { emptyEntityState, entityEventSignal, getEntityStateQuery } from '../entity-sync.messages';
 import { failureSummary } from '../../lib/failures';
+import type { SalesforceId } from './search-attributes';
 import type { notificationDelivery } from '../notification-delivery';
 import { notificationWorkflowId } from '../notification-delivery.messages';
 import { alertActivityOptions, syncActivityOptions } from './policies';
@@ -164,6 +166,18 @@ export async function runEntityLoop(
       await carryOn({});
     }
   }
+}
+
+/**
+ * Sets a record's link (a keyword search attribute such as its Salesforce id) unless this run already
+ * holds that value. Entity workflows see the link again with every event of the record; an upsert each
+ * time would cost a history event and a visibility write per change for nothing. The check reads the
+ * run's own search attributes, so it holds across continue-as-new and a new chain after an idle close.
+ * Runs recorded before the check replay with their repeated upserts (the patch marker tells them apart).
+ */
+export function setRecordLink(key: typeof SalesforceId, value: string): void {
+  if (workflowInfo().typedSearchAttributes.get(key) === value && patched('entity-link-set-once')) return;
+  upsertSearchAttributes([{ key, value }]);
 }
 
 export interface EntityLoopResult {
