@@ -335,29 +335,16 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     }
 
     if (direction === 'salesforce-to-sap') {
-      let page: AccountPage & { nextLocator?: string };
-      if (carry.bulk) {
-        const { jobId, locator } = carry.bulk;
-        if (locator === 'done') return false;
-        page = await salesforce(() =>
-          sf.readBulkPage({ jobId, pageSize: spec.pageSize, ...(locator ? { locator } : {}) }),
-        );
-      } else {
-        page = await salesforce(() =>
-          sf.readAccountPage({
-            ...readWindow(),
-            pageSize: spec.pageSize,
-            ...(carry.nextRecordsUrl ? { nextRecordsUrl: carry.nextRecordsUrl } : {}),
-          }),
-        );
-      }
-      if (page.records.length === 0) return false;
+      const read = await readAccounts(readAtFromCarry());
+      if (!read) return false;
       progress.phase = 'writing';
-      const results = await writeAccounts(page.records);
-      await commit(results, lastAccountCursor(page));
-      if (carry.bulk) carry.bulk = { jobId: carry.bulk.jobId, locator: page.nextLocator ?? 'done' };
-      else carry.nextRecordsUrl = page.nextRecordsUrl;
-      return carry.bulk ? true : page.nextRecordsUrl !== undefined;
+      await commitAccounts({
+        results: writeAccounts(read.page.records),
+        cursor: lastAccountCursor(read.page),
+        after: read.after,
+      });
+      // A bulk run asks once more and finds the locator done (runs recorded this way replay unchanged).
+      return carry.bulk ? true : !read.after.end;
     }
 
     // SAP -> Salesforce: DEBMAS change pointers.
@@ -418,6 +405,15 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     return { page, after: page.nextRecordsUrl ? { nextRecordsUrl: page.nextRecordsUrl } : { end: true } };
   }
 
+  /** The read position after the last committed page. */
+  function readAtFromCarry(): ReadAt {
+    if (carry.bulk) {
+      const { locator } = carry.bulk;
+      return locator === 'done' ? { end: true } : locator ? { locator } : {};
+    }
+    return carry.nextRecordsUrl ? { nextRecordsUrl: carry.nextRecordsUrl } : {};
+  }
+
   async function commitAccounts(p: PageInFlight): Promise<void> {
     const results = await p.results;
     await commit(results, p.cursor);
@@ -433,15 +429,7 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
    * before the run continues as new.
    */
   async function overlappedPages(): Promise<void> {
-    let at: ReadAt = carry.bulk
-      ? carry.bulk.locator === 'done'
-        ? { end: true }
-        : carry.bulk.locator
-          ? { locator: carry.bulk.locator }
-          : {}
-      : carry.nextRecordsUrl
-        ? { nextRecordsUrl: carry.nextRecordsUrl }
-        : {};
+    let at = readAtFromCarry();
     let inFlight: PageInFlight | undefined;
     for (;;) {
       const now = workflowInfo();
