@@ -5,15 +5,22 @@ import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 
 /**
  * Saves a closed run's history to test/histories/<name>.json, where the replay test picks it up.
- *   npm run history:record -- <workflowId> <name>
+ *   npm run history:record -- <workflowId> <name> [runId]
+ * Without a run id, the latest run of the workflow id (an entity workflow that closed when idle and was
+ * started again by a later event has several).
  * Uses the Temporal CLI (`temporal workflow show --output json`, the same JSON the Web UI downloads),
  * which reads the connection from Temporal's own TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY
  * variables; by default, the `npm start` dev server.
  */
 function main(): void {
-  const [workflowId, name] = process.argv.slice(2);
-  if (!workflowId || !name || !/^[a-z0-9-]+$/.test(name)) {
-    console.error('usage: npm run history:record -- <workflowId> <name: lower-case, digits, dashes>');
+  const [workflowId, name, runId] = process.argv.slice(2);
+  if (
+    !workflowId ||
+    !name ||
+    !/^[a-z0-9-]+$/.test(name) ||
+    (runId !== undefined && !/^[0-9a-f-]{36}$/.test(runId))
+  ) {
+    console.error('usage: npm run history:record -- <workflowId> <name: lower-case, digits, dashes> [runId]');
     process.exit(2);
   }
   const cli = resolveTemporalExecutable();
@@ -21,12 +28,17 @@ function main(): void {
     console.error('recording needs the Temporal CLI; see scripts/temporal-cli.sh');
     process.exit(2);
   }
+  const run = runId ? ['--run-id', runId] : [];
   const env = { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' };
   const describe = JSON.parse(
-    execFileSync(cli.path, ['workflow', 'describe', '--workflow-id', workflowId, '--output', 'json'], {
-      env,
-      encoding: 'utf8',
-    }),
+    execFileSync(
+      cli.path,
+      ['workflow', 'describe', '--workflow-id', workflowId, ...run, '--output', 'json'],
+      {
+        env,
+        encoding: 'utf8',
+      },
+    ),
   ) as { workflowExecutionInfo?: { status?: string } };
   const status = describe.workflowExecutionInfo?.status ?? 'unknown';
   if (/RUNNING/.test(status)) {
@@ -35,7 +47,7 @@ function main(): void {
   }
   const history = execFileSync(
     cli.path,
-    ['workflow', 'show', '--workflow-id', workflowId, '--output', 'json'],
+    ['workflow', 'show', '--workflow-id', workflowId, ...run, '--output', 'json'],
     {
       env,
       encoding: 'utf8',

@@ -113,6 +113,15 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     ).length;
   };
 
+  /** Timers the run (the latest of the id) started and cancelled: the idle close's, no more. */
+  const timers = async (workflowId: string) => {
+    const events = (await t.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    return {
+      started: events.filter((e) => e.timerStartedEventAttributes).length,
+      cancelled: events.filter((e) => e.timerCanceledEventAttributes).length,
+    };
+  };
+
   it('account.created by a user creates the SAP customer and writes its number back; our own Accounts are echoes', async () => {
     const [accountId] = env.salesforce.seed('Account', {
       Name: `Babbage ${prefix}`.slice(0, 35),
@@ -223,8 +232,22 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
     expect(env.sap.order(vbeln)!.VDATU).toBe('2026-04-17');
     // The record's link is set once, not once per event (each would be a history event and a visibility write).
     expect(await salesforceIdUpserts(last.workflowId)).toBe(1);
+    // One idle timer for the run, not one started and cancelled with every event.
+    expect(await timers(last.workflowId)).toEqual({ started: 1, cancelled: 0 });
     const described = await t.client.workflow.getHandle(last.workflowId).describe();
     expect(described.typedSearchAttributes.get(SalesforceId)).toBe(opportunityId);
+  });
+
+  it('waits for the next change with one idle timer per run, not a timer started and cancelled per change', async () => {
+    const { opportunityId } = wonOpportunity('Spaced');
+    const won = await opportunityUpdated(opportunityId, { StageName: 'Closed Won' });
+    await outcomeOf(won.workflowId, won.event.eventId);
+    // Each change reaches a workflow that is waiting for the next one (the CDC intake's usual case).
+    for (const d of ['2026-06-01', '2026-06-02', '2026-06-03']) {
+      const change = await opportunityUpdated(opportunityId, { CloseDate: d });
+      expect(await outcomeOf(change.workflowId, change.event.eventId)).toMatchObject({ outcome: 'applied' });
+    }
+    expect(await timers(won.workflowId)).toEqual({ started: 1, cancelled: 0 });
   });
 
   it('drops echoes both ways: our SAP change coming back from SAP, our Salesforce write coming back from Salesforce', async () => {
@@ -487,6 +510,14 @@ describe('event sync: entity workflows on a real Temporal server, real clients, 
       'the idle close',
       async () => (await t.client.workflow.getHandle(won.workflowId).describe()).status.name === 'COMPLETED',
     );
+    // Closed a full idle timeout after its last event, whatever the timer was set for before it.
+    const closedRun = (await t.client.workflow.getHandle(won.workflowId).fetchHistory()).events ?? [];
+    const lastSignalAt = closedRun
+      .filter((e) => e.workflowExecutionSignaledEventAttributes)
+      .at(-1)!.eventTime!;
+    const completedAt = closedRun.at(-1)!.eventTime!;
+    const ms = (ts: typeof completedAt) => Number(ts.seconds) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+    expect(ms(completedAt) - ms(lastSignalAt)).toBeGreaterThanOrEqual(1000);
 
     // The source redelivers the first change (its 200 was lost): a new run starts and must not re-apply it.
     const redelivered = await send({ ...won.event, eventId: won.event.eventId }, idle);

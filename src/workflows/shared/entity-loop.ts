@@ -7,10 +7,12 @@ import {
   log,
   ParentClosePolicy,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { countEntityEvent, countEntityEventReceived } from '../../observability/workflow-metrics';
 import type { AppliedEvent, EntityEvent, EntityState, EntitySyncInput } from '../entity-sync.messages';
 import { emptyEntityState, entityEventSignal, getEntityStateQuery } from '../entity-sync.messages';
@@ -113,8 +115,44 @@ export async function runEntityLoop(
     await makeContinueAsNewFunc<typeof workflowType>(options)({ ...input, state, pending: [...pending] });
   };
 
+  const idleTimeout = input.idleTimeout ?? '1 hour';
+  // Runs recorded before it waited with a timer per wait: a TimerStarted and a TimerCanceled in the
+  // history, and a timer for the server to keep, with every event (the patch marker tells them apart).
+  const oneIdleTimer = patched('entity-idle-timer-once');
+  let lastEventAt = Date.now();
+  let idle = false;
+  let watching = false;
+  /**
+   * The idle close, with one timer per idle period instead of one per event: the timer is set for the
+   * idle timeout from the last event and, when it fires after later events, set again for what is left.
+   */
+  const watchIdle = async () => {
+    watching = true;
+    try {
+      for (;;) {
+        const left = lastEventAt + msToNumber(idleTimeout) - Date.now();
+        if (left <= 0) {
+          idle = true;
+          return;
+        }
+        await sleep(left);
+      }
+    } finally {
+      watching = false;
+    }
+  };
+  const nextEvent = async (): Promise<boolean> => {
+    if (!oneIdleTimer) return condition(() => pending.length > 0, idleTimeout);
+    if (pending.length === 0 && !idle && !watching) {
+      // Fails only when the run is cancelled, which the wait below sees as well.
+      watchIdle().catch(() => undefined);
+    }
+    await condition(() => pending.length > 0 || idle);
+    return pending.length > 0;
+  };
+
   for (;;) {
-    const arrived = await condition(() => pending.length > 0, input.idleTimeout ?? '1 hour');
+    const arrived = await nextEvent();
     // Always false for unversioned workers (and in every run recorded before versioning).
     if (arrived && workflowInfo().targetWorkerDeploymentVersionChanged) {
       log.info('moving to the new deployment version', { pending: pending.length });
@@ -126,6 +164,7 @@ export async function runEntityLoop(
         state.seenEventIds = [...seen].slice(-seenLimit);
         return { closed: 'idle', state };
       }
+      idle = false;
       continue;
     }
     const event = pending.shift()!;
@@ -160,6 +199,8 @@ export async function runEntityLoop(
       record(event, outcome);
     }
     runEvents += 1;
+    lastEventAt = Date.now();
+    idle = false;
 
     // Every event counts towards the history size, duplicates included (a redelivery storm too).
     if (runEvents >= (input.maxEventsPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
