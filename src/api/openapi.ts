@@ -1,7 +1,7 @@
 import { routeScope } from './access';
 import { z } from 'zod';
 import { customerSchema } from '../domain/customer';
-import { cursorSchemaFor } from '../domain/batch-sync';
+import { cursorSchemaFor } from '../domain/sync-cursor-schema';
 import { reportQuery } from '../report/report';
 import type { ConfiguredSync } from '../schedules/specs';
 import type { ConnectivityTarget } from '../workflows/connectivity-check.messages';

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { cursorSchemaFor } from '../domain/batch-sync';
+import { cursorSchemaFor } from '../domain/sync-cursor-schema';
 import type { SyncCursor } from '../domain/batch-sync';
 import type { ConfiguredSync } from '../schedules/specs';
 import type { batchSync } from '../workflows/batch-sync';

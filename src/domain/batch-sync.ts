@@ -1,6 +1,5 @@
-import { z } from 'zod';
-import { accountToSapCustomer, sapName1, toE164 } from './customer';
-import type { SapCustomerSource } from './customer';
+import { accountToSapCustomer, sapName1, toE164 } from './customer-mapping';
+import type { SapCustomerSource } from './customer-mapping';
 
 /**
  * The scheduled batch sync's vocabulary: which way a sync runs, its cursor, its counts, and the field
@@ -19,40 +18,6 @@ export type SyncDirection = (typeof syncDirections)[number];
 export type SyncCursor =
   | { system: 'salesforce'; systemModstamp: string; id: string }
   | { system: 'sap'; createdAt: string; pointer: string };
-
-/**
- * An ISO-8601 instant with an offset, milliseconds at most. The pattern is the whole rule (every string
- * it matches is a date JavaScript parses), so the OpenAPI document, generated from it, states it exactly.
- */
-const isoInstant = z
-  .string()
-  .regex(
-    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,3})?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)$/,
-    'must be an ISO-8601 instant such as 2026-01-31T12:00:00Z',
-  );
-
-export const salesforceCursorSchema = z
-  .object({
-    system: z.literal('salesforce'),
-    systemModstamp: isoInstant,
-    id: z
-      .string()
-      .regex(/^(|[0-9A-Za-z]{15}|[0-9A-Za-z]{18})$/, 'must be a 15- or 18-character Salesforce id'),
-  })
-  .strict();
-
-export const sapCursorSchema = z
-  .object({
-    system: z.literal('sap'),
-    createdAt: isoInstant,
-    pointer: z.string().regex(/^\d{1,20}$/, 'must be a change pointer number (CPIDENT, up to 20 digits)'),
-  })
-  .strict();
-
-/** The cursor schema for the system a direction reads from. */
-export function cursorSchemaFor(direction: SyncDirection) {
-  return direction === 'salesforce-to-sap' ? salesforceCursorSchema : sapCursorSchema;
-}
 
 export function sourceSystemOf(direction: SyncDirection): 'salesforce' | 'sap' {
   return direction === 'salesforce-to-sap' ? 'salesforce' : 'sap';

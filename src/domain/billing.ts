@@ -1,5 +1,5 @@
 import type { Customer } from './customer';
-import { fullName } from './customer';
+import { fullName } from './customer-mapping';
 
 /**
  * The billing system's view of a customer (Stripe-compatible `POST /v1/customers` parameters) and the

@@ -1,5 +1,5 @@
 import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
-import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer';
+import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer-mapping';
 import { ErrorType } from '../domain/error-types';
 import { isOwnOrigin } from '../domain/order-sync';
 import type { EntitySyncInput } from './entity-sync.messages';

@@ -14,11 +14,11 @@ import type { BillingLocalActivities } from '../activities/billing/activities';
 import type { SalesforceActivities } from '../activities/salesforce/activities';
 import type { SapActivities } from '../activities/sap/activities';
 import {
-  customerSchema,
+  customerValidation,
   toCustomerCreatedEvent,
   toSalesforceAccount,
   toSapCustomerMatch,
-} from '../domain/customer';
+} from '../domain/customer-mapping';
 import { toBillingCustomer } from '../domain/billing';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { ErrorType } from '../domain/error-types';
@@ -139,7 +139,7 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     });
 
   // The API validated already; a run started from the CLI or the Web UI may not have been.
-  const parsed = customerSchema.safeParse(input.customer);
+  const parsed = customerValidation().customerSchema.safeParse(input.customer);
   if (!parsed.success) {
     throw ApplicationFailure.create({
       type: ErrorType.InvalidInput,
