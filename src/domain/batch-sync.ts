@@ -1,4 +1,4 @@
-import { accountToSapCustomer, sapName1, toE164 } from './customer-mapping';
+import { sapName1, toE164 } from './customer-mapping';
 import type { SapCustomerSource } from './customer-mapping';
 
 /**
@@ -151,13 +151,6 @@ export const comparableFields: (keyof ComparableCustomer)[] = [
 const clean = (v: string | null | undefined) => (v ?? '').trim();
 /** SAP's TELF1 holds 16 characters; a longer number is compared by what fits. */
 const phoneKey = (v: string) => (toE164(v) ?? v).slice(0, 16);
-
-/** An Account as an SAP customer source, or the reasons the mapping refuses it. */
-export function accountToSapSource(
-  a: AccountRecord,
-): { ok: true; source: SapCustomerSource } | { ok: false; problems: string[] } {
-  return accountToSapCustomer(a as unknown as Record<string, unknown>);
-}
 
 export function comparableFromAccount(a: AccountRecord): ComparableCustomer {
   return {

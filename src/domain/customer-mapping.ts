@@ -1,21 +1,12 @@
-import type * as CustomerValidation from './customer';
 import type { Customer } from './customer';
 
 /**
  * The canonical Customer's mappings to each system, and the rules they share with its validation
  * (customer.ts, which re-exports them). Free of zod on purpose: workflow code imports the mappings from
  * here, and every workflow start evaluates the workflow bundle's modules for itself, so a workflow that
- * never validates a customer does not pay for building the schemas.
+ * never validates a customer does not pay for building the schemas (src/workflows/shared/customer-validation.ts
+ * loads them for the runs that do).
  */
-
-/**
- * The validation module (customer.ts: zod and the schemas), loaded when first needed instead of with
- * this module.
- */
-export function customerValidation(): typeof CustomerValidation {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-  return require('./customer') as typeof CustomerValidation;
-}
 
 /** Characters, not UTF-16 units: SAP counts characters, and non-Latin names must not be penalised. */
 export const charLength = (s: string) => [...s].length;
@@ -175,44 +166,5 @@ export function toSapCustomerMatch(c: SapCustomerSource): SapCustomerMatch {
     ORT01: c.address.city,
     PSTLZ: c.address.postalCode,
     LAND1: c.address.country,
-  };
-}
-
-/**
- * A Salesforce Account created by a user (the `account.created` event) as an SAP customer source: an
- * organisation with its billing address. Fields SAP requires but the Account lacks are reported, not
- * invented.
- */
-export function accountToSapCustomer(
-  account: Record<string, unknown>,
-): { ok: true; source: SapCustomerSource } | { ok: false; problems: string[] } {
-  const str = (k: string) => (typeof account[k] === 'string' ? account[k].trim() : '');
-  const parsed = customerValidation().addressSchema.safeParse({
-    street: str('BillingStreet'),
-    city: str('BillingCity'),
-    postalCode: str('BillingPostalCode'),
-    country: str('BillingCountry'),
-  });
-  const problems: string[] = [];
-  const name = str('Name');
-  if (!name) problems.push('Name is empty');
-  else if (charLength(name) > 35) problems.push('Name must be at most 35 characters (SAP NAME1)');
-  if (!parsed.success) {
-    const billing: Record<string, string> = {
-      street: 'BillingStreet',
-      city: 'BillingCity',
-      postalCode: 'BillingPostalCode',
-      country: 'BillingCountry',
-    };
-    for (const i of parsed.error.issues) {
-      const field = billing[String(i.path[0])] ?? 'Billing address';
-      problems.push(`${field}: ${i.message.replace(/^address\.\w+ /, '')}`);
-    }
-  }
-  const phone = str('Phone') ? toE164(str('Phone')) : undefined;
-  if (problems.length || !parsed.success) return { ok: false, problems };
-  return {
-    ok: true,
-    source: { company: name, address: parsed.data, language: 'EN', ...(phone ? { phone } : {}) },
   };
 }

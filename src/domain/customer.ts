@@ -7,6 +7,7 @@ import { z } from 'zod';
  * is a silent data loss nobody notices until an invoice bounces. See docs/flows/customer-creation.md.
  */
 import { charLength, toE164 } from './customer-mapping';
+import type { SapCustomerSource } from './customer-mapping';
 
 /**
  * What String.prototype.trim removes, spelled out for the OpenAPI document's patterns (`\\s` differs
@@ -146,4 +147,43 @@ export const customerSchema = z
 
 export type CustomerInput = z.input<typeof customerSchema>;
 export type Customer = z.output<typeof customerSchema>;
+/**
+ * A Salesforce Account created by a user (the `account.created` event) as an SAP customer source: an
+ * organisation with its billing address. Fields SAP requires but the Account lacks are reported, not
+ * invented.
+ */
+export function accountToSapCustomer(
+  account: Record<string, unknown>,
+): { ok: true; source: SapCustomerSource } | { ok: false; problems: string[] } {
+  const str = (k: string) => (typeof account[k] === 'string' ? account[k].trim() : '');
+  const parsed = addressSchema.safeParse({
+    street: str('BillingStreet'),
+    city: str('BillingCity'),
+    postalCode: str('BillingPostalCode'),
+    country: str('BillingCountry'),
+  });
+  const problems: string[] = [];
+  const name = str('Name');
+  if (!name) problems.push('Name is empty');
+  else if (charLength(name) > 35) problems.push('Name must be at most 35 characters (SAP NAME1)');
+  if (!parsed.success) {
+    const billing: Record<string, string> = {
+      street: 'BillingStreet',
+      city: 'BillingCity',
+      postalCode: 'BillingPostalCode',
+      country: 'BillingCountry',
+    };
+    for (const i of parsed.error.issues) {
+      const field = billing[String(i.path[0])] ?? 'Billing address';
+      problems.push(`${field}: ${i.message.replace(/^address\.\w+ /, '')}`);
+    }
+  }
+  const phone = str('Phone') ? toE164(str('Phone')) : undefined;
+  if (problems.length || !parsed.success) return { ok: false, problems };
+  return {
+    ok: true,
+    source: { company: name, address: parsed.data, language: 'EN', ...(phone ? { phone } : {}) },
+  };
+}
+
 export * from './customer-mapping';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, upsertSearchAttributes } from '@temporalio/workflow';
-import { accountToSapCustomer, toSapCustomerMatch } from '../domain/customer-mapping';
+import { toSapCustomerMatch } from '../domain/customer-mapping';
 import { ErrorType } from '../domain/error-types';
 import { isOwnOrigin } from '../domain/order-sync';
 import type { EntitySyncInput } from './entity-sync.messages';
@@ -8,6 +8,7 @@ import type { EntityLoopResult } from './shared/entity-loop';
 import { syncActivityOptions } from './shared/policies';
 import { SalesforceId, SapCustomerNumber } from './shared/search-attributes';
 import { activitiesOf } from './shared/proxies';
+import { customerValidation } from './shared/customer-validation';
 
 const accountFields = [
   'Name',
@@ -46,7 +47,7 @@ export async function accountSync(input: EntitySyncInput): Promise<EntityLoopRes
       ctx.state.links.sapCustomerNumber = linked;
       return { outcome: 'ignored', detail: `already linked to SAP customer ${linked}` };
     }
-    const mapped = accountToSapCustomer(account);
+    const mapped = customerValidation().accountToSapCustomer(account);
     if (!mapped.ok) {
       throw ApplicationFailure.create({
         type: ErrorType.InvalidInput,

@@ -13,13 +13,9 @@ import {
 import type { BillingLocalActivities } from '../activities/billing/activities';
 import type { SalesforceActivities } from '../activities/salesforce/activities';
 import type { SapActivities } from '../activities/sap/activities';
-import {
-  customerValidation,
-  toCustomerCreatedEvent,
-  toSalesforceAccount,
-  toSapCustomerMatch,
-} from '../domain/customer-mapping';
+import { toCustomerCreatedEvent, toSalesforceAccount, toSapCustomerMatch } from '../domain/customer-mapping';
 import { toBillingCustomer } from '../domain/billing';
+import { customerValidation } from './shared/customer-validation';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { ErrorType } from '../domain/error-types';
 import { temporalRunUrl } from '../lib/links';

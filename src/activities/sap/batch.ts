@@ -1,13 +1,8 @@
 import { heartbeat } from '../heartbeat';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountRecord, RecordOutcome, SapCustomerFields } from '../../domain/batch-sync';
-import {
-  accountToSapSource,
-  comparableFromSap,
-  comparableFromSource,
-  fieldDrift,
-} from '../../domain/batch-sync';
-import { toSapCustomerMatch } from '../../domain/customer';
+import { comparableFromSap, comparableFromSource, fieldDrift } from '../../domain/batch-sync';
+import { accountToSapCustomer, toSapCustomerMatch } from '../../domain/customer';
 import type { SapSalesArea } from '../../domain/customer';
 import { ErrorType } from '../../domain/error-types';
 import { createSapActivities } from './activities';
@@ -170,7 +165,7 @@ export function createSapBatchActivities({ client, salesArea, technicalUser }: S
       await flagForDeletion(linked);
       return { recordId, outcome: 'deleted', sapCustomerNumber: linked };
     }
-    const mapped = accountToSapSource(account);
+    const mapped = accountToSapCustomer(account as unknown as Record<string, unknown>);
     if (!mapped.ok) {
       return {
         recordId,
