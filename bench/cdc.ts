@@ -11,6 +11,9 @@
  * workflow by signal-with-start. Per step (offered rate) it reports the events handed over per second and
  * the time from the change's commit (`commitTimestamp`, the simulator's clock: same machine) to the
  * moment signal-with-start returned (the signal is in the entity workflow's history): p50/p95/p99/max.
+ * Per step it also reports the CPU time each process used per change handed over, from /proc: the
+ * Temporal server, this process (the entity workflows' worker and the change generator), the subscriber
+ * and the simulators. CPU per change holds up better than the rate on a machine that is doing other work.
  * The subscriber process's RSS and heap are sampled every 5 s over the whole run.
  *
  * JSON with every figure goes to bench/results/ (git-ignored).
@@ -42,6 +45,7 @@ import {
   waitFor,
   writeResults,
 } from './support/stack';
+import { findDevServerPid, procCpuMs } from './support/proc';
 
 const USAGE = `usage: npx tsx bench/cdc.ts [options]
 
@@ -281,6 +285,12 @@ async function main(): Promise<void> {
     });
     await waitFor('the subscriber process', () => (ready ? true : undefined), 60_000);
 
+    const cdcProcesses = {
+      server: findDevServerPid(address),
+      'worker + generator': process.pid,
+      subscriber: child.pid,
+      simulators: sims.child.pid,
+    };
     let seq = 0;
     const change = async (n: number) => {
       const id = ids[n % ids.length]!;
@@ -316,6 +326,8 @@ async function main(): Promise<void> {
       const endAt = measureFrom + durationS * 1000;
       const total = Math.round(((endAt - startedAt) / 1000) * rate);
       console.log(`rate ${rate} ev/s: ${total} changes over ${(endAt - startedAt) / 1000} s...`);
+      const handedBefore = handovers.length;
+      const cpu = cpuMeter(cdcProcesses);
       const { sent, errors, lateSends } = await openLoop(total, rate, startedAt, () => change((seq += 1)));
       changesSoFar += sent - errors;
       const expected = baseline + changesSoFar;
@@ -339,6 +351,7 @@ async function main(): Promise<void> {
         committedInWindow: inWindow.length,
         drainedAfterEndMs: drained ? drained - endAt : null,
         commitToSignalMs: latency,
+        cpuMsPerChange: cpu(handovers.length - handedBefore),
       };
       steps.push(step);
       console.log(
@@ -348,9 +361,10 @@ async function main(): Promise<void> {
             : 'not measured: none of the changes committed in the window was handed over by the end'
         }; ${step.drainedAfterEndMs !== null ? `drained ${step.drainedAfterEndMs} ms after the end` : 'NOT drained within 120 s after the end'}`,
       );
+      console.log(`  CPU ms per change handed over: ${formatCpu(step.cpuMsPerChange)}`);
     }
 
-    const floorSteps = options.floor ? await engineFloor(address, prefix, options) : [];
+    const floorSteps = options.floor ? await engineFloor(address, prefix, options, cdcProcesses.server) : [];
 
     const first = memory.find((m) => m.at >= (memory[0]?.at ?? 0) + 60_000) ?? memory[0];
     const last = memory[memory.length - 1];
@@ -421,7 +435,7 @@ async function openLoop(
 // any of the coordinator's code (subscriber, decoding, entity workflow) runs; the CDC steps above can at
 // best reach it.
 
-async function engineFloor(address: string, prefix: string, options: Options) {
+async function engineFloor(address: string, prefix: string, options: Options, serverPid?: number) {
   const queue = `${prefix}.floor`;
   const worker = fork(join(__dirname, 'flow-cost', 'floor-worker.ts'), [], {
     env: { ...process.env, TEMPORAL_ADDRESS: address, BENCH_FLOOR_QUEUE: queue },
@@ -442,6 +456,11 @@ async function engineFloor(address: string, prefix: string, options: Options) {
       const total = Math.round(((endAt - startedAt) / 1000) * rate);
       const done: { due: number; at: number }[] = [];
       console.log(`engine floor, rate ${rate} signals/s: ${total} over ${(endAt - startedAt) / 1000} s...`);
+      const cpu = cpuMeter({
+        server: serverPid,
+        'floor worker': worker.pid,
+        'signaller (this process)': process.pid,
+      });
       const { sent, errors } = await openLoop(total, rate, startedAt, async (dueAt) => {
         const n = (seq += 1);
         await client.workflow.signalWithStart('signalFloor', {
@@ -464,11 +483,13 @@ async function engineFloor(address: string, prefix: string, options: Options) {
         handedOverPerSecond: Math.round((delivered / options.durationS) * 10) / 10,
         drainedAfterEndMs,
         dueToSignalMs: latency,
+        cpuMsPerSignal: cpu(done.length),
       };
       steps.push(step);
       console.log(
         `  signalled ${step.handedOverPerSecond}/s; due -> signal p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, max ${latency.max} ms; last returned ${drainedAfterEndMs} ms after the end${errors ? `; ${errors} errors` : ''}`,
       );
+      console.log(`  CPU ms per signal: ${formatCpu(step.cpuMsPerSignal)}`);
     }
   } finally {
     await connection.close();
@@ -479,5 +500,32 @@ async function engineFloor(address: string, prefix: string, options: Options) {
   }
   return steps;
 }
+
+type CpuPerEvent = Record<string, number | null>;
+
+/**
+ * Starts measuring the CPU time of the named processes; the function it returns gives each one's CPU ms
+ * per event for `events` handed over since, and `total` over all of them (null where it is unknown).
+ */
+function cpuMeter(processes: Record<string, number | undefined>): (events: number) => CpuPerEvent {
+  const start = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, pid ? procCpuMs(pid) : NaN]),
+  );
+  return (events) => {
+    const per: CpuPerEvent = {};
+    let total = 0;
+    for (const [name, pid] of Object.entries(processes)) {
+      const used = pid ? procCpuMs(pid) - start[name]! : NaN;
+      per[name] = Number.isFinite(used) && events > 0 ? Math.round((used / events) * 100) / 100 : null;
+      total += per[name] ?? 0;
+    }
+    return { ...per, total: Math.round(total * 100) / 100 };
+  };
+}
+
+const formatCpu = (cpu: CpuPerEvent) =>
+  Object.entries(cpu)
+    .map(([name, ms]) => `${name} ${ms ?? '?'}`)
+    .join(', ');
 
 runBench('cdc', main, '--child-subscriber');

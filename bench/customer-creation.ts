@@ -33,7 +33,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { execFileSync, fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,7 @@ import { projectDataConverter } from '../src/security/data-converter';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
+import { findDevServerPid, procCpuMs } from './support/proc';
 import type { QueueTuning } from '../src/workers/worker-set';
 import type { CustomerCreationResult } from '../src/workflows/customer-creation.messages';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
@@ -279,38 +280,6 @@ function machineCpu(): { busy: number; total: number } {
     total += b + t.idle;
   }
   return { busy, total };
-}
-
-/** CPU time (user + system, ms) a process has used so far, from /proc (Linux; assumes 100 ticks/s). */
-function procCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pid of the dev server we started (`temporal server start-dev ... --port <port>`), if findable. */
-function findServerPid(address: string): number | undefined {
-  const port = address.split(':').pop();
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let argv: string[];
-      try {
-        argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      } catch {
-        continue;
-      }
-      const i = argv.indexOf('--port');
-      if (argv.includes('start-dev') && i >= 0 && argv[i + 1] === port) return Number(entry);
-    }
-  } catch {
-    // not Linux
-  }
-  return undefined;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -674,7 +643,7 @@ async function main(): Promise<void> {
     // The batch: every POST at once.
     const runs = Array.from({ length: customers }, (_, i) => newRun(i, tag));
     const childCpuBefore = (await ask(child, 'clear', 'cleared')).cpu;
-    const serverPid = process.env.TEMPORAL_ADDRESS ? undefined : findServerPid(address);
+    const serverPid = process.env.TEMPORAL_ADDRESS ? undefined : findDevServerPid(address);
     const cpuBefore = {
       bench: process.cpuUsage(),
       server: serverPid ? procCpuMs(serverPid) : undefined,

@@ -17,13 +17,14 @@
 import { Client, Connection } from '@temporalio/client';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { devServerArgs } from '../src/dev/dev-server';
 import { startProcess, stopProcess, waitUntil } from '../src/dev/processes';
+import { procCpuMs, procRssMb } from './support/proc';
 import type { ManagedProcess } from '../src/dev/processes';
 import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import {
@@ -199,33 +200,6 @@ interface Proc {
   pid: number;
   managed: ManagedProcess;
 }
-
-function procCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1000 / clockTicks);
-  } catch {
-    return NaN;
-  }
-}
-
-function procRssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-const clockTicks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 async function freePort(): Promise<number> {
   return new Promise((resolveP, reject) => {
