@@ -121,7 +121,7 @@ interface HandOver {
   at: number;
 }
 type ChildMessage =
-  | { type: 'handovers'; items: HandOver[] }
+  | { type: 'handovers'; items: HandOver[]; positionsStored: number }
   | { type: 'memory'; at: number; rss: number; heapUsed: number }
   | { type: 'ready' };
 
@@ -146,9 +146,11 @@ async function runSubscriberChild(): Promise<void> {
     onHandedOver: (_e, commit) => pending.push({ commit, at: Date.now() }),
   });
   cdc.start();
+  // Replay ids stored in the subscription's state workflow so far: one Temporal update each.
+  const positionsStored = () => cdc.subscribers.reduce((n, s) => n + s.stats.batchesStored, 0);
   const flush = setInterval(() => {
     if (pending.length === 0) return;
-    send({ type: 'handovers', items: pending });
+    send({ type: 'handovers', items: pending, positionsStored: positionsStored() });
     pending = [];
   }, 250);
   const sample = () => {
@@ -163,7 +165,7 @@ async function runSubscriberChild(): Promise<void> {
     clearInterval(flush);
     clearInterval(memory);
     void cdc.stop().then(async () => {
-      if (pending.length) send({ type: 'handovers', items: pending });
+      if (pending.length) send({ type: 'handovers', items: pending, positionsStored: positionsStored() });
       await connection.close();
       process.exit(0);
     });
@@ -278,10 +280,13 @@ async function main(): Promise<void> {
       }
     });
     let ready = false;
+    let positionsStored = 0;
     child.on('message', (m: ChildMessage) => {
       if (m.type === 'ready') ready = true;
-      else if (m.type === 'handovers') handovers.push(...m.items);
-      else memory.push({ at: m.at, rss: m.rss, heapUsed: m.heapUsed });
+      else if (m.type === 'handovers') {
+        handovers.push(...m.items);
+        positionsStored = m.positionsStored;
+      } else memory.push({ at: m.at, rss: m.rss, heapUsed: m.heapUsed });
     });
     await waitFor('the subscriber process', () => (ready ? true : undefined), 60_000);
 
@@ -327,6 +332,7 @@ async function main(): Promise<void> {
       const total = Math.round(((endAt - startedAt) / 1000) * rate);
       console.log(`rate ${rate} ev/s: ${total} changes over ${(endAt - startedAt) / 1000} s...`);
       const handedBefore = handovers.length;
+      const storedBefore = positionsStored;
       const cpu = cpuMeter(cdcProcesses);
       const { sent, errors, lateSends } = await openLoop(total, rate, startedAt, () => change((seq += 1)));
       changesSoFar += sent - errors;
@@ -352,6 +358,7 @@ async function main(): Promise<void> {
         drainedAfterEndMs: drained ? drained - endAt : null,
         commitToSignalMs: latency,
         cpuMsPerChange: cpu(handovers.length - handedBefore),
+        positionsStored: positionsStored - storedBefore,
       };
       steps.push(step);
       console.log(
@@ -361,7 +368,9 @@ async function main(): Promise<void> {
             : 'not measured: none of the changes committed in the window was handed over by the end'
         }; ${step.drainedAfterEndMs !== null ? `drained ${step.drainedAfterEndMs} ms after the end` : 'NOT drained within 120 s after the end'}`,
       );
-      console.log(`  CPU ms per change handed over: ${formatCpu(step.cpuMsPerChange)}`);
+      console.log(
+        `  CPU ms per change handed over: ${formatCpu(step.cpuMsPerChange)}; ${step.positionsStored} replay ids stored for ${handovers.length - handedBefore} changes`,
+      );
     }
 
     const floorSteps = options.floor ? await engineFloor(address, prefix, options, cdcProcesses.server) : [];
