@@ -37,6 +37,7 @@ import { renderLatencyPlot } from './flow-cost/plot';
 import type { PlotSeries } from './flow-cost/plot';
 import { loadConfig } from '../src/config';
 import { projectDataConverter } from '../src/security/data-converter';
+import { workerNodeFlags } from '../src/workers/main-thread-heap';
 
 const root = resolve(__dirname, '..');
 const API_TOKEN = 'bench-api-token-0123456789';
@@ -460,11 +461,23 @@ async function main(): Promise<void> {
           options.cpuProf
             ? ['--cpu-prof', '--cpu-prof-dir', join(options.out, 'profiles', `${mode}-${name}`)]
             : [];
+        // The worker's main-thread heap flag, as `npm start` passes it (src/workers/main-thread-heap.ts).
+        const processEnv: NodeJS.ProcessEnv = env;
+        const workerFlags = workerNodeFlags(
+          loadConfig(processEnv).WORKER_MAIN_SEMI_SPACE_MB,
+          processEnv.NODE_OPTIONS,
+        );
         const node = (name: string, file: string): Proc => {
           const managed = startProcess(
             name,
             process.execPath,
-            [...prof(name), '--import', 'tsx', resolve(root, file)],
+            [
+              ...prof(name),
+              ...(name === 'worker' ? workerFlags : []),
+              '--import',
+              'tsx',
+              resolve(root, file),
+            ],
             env,
             {
               quiet: true,

@@ -322,6 +322,17 @@ export const envSchema = z.object({
     .max(64, 'at most 64 (MiB)')
     .default(4),
   /**
+   * V8 heap of the worker's main thread (src/workers/main-thread-heap.ts): each of the young
+   * generation's two semi-spaces, MiB. Applied at start (node flag), so the worker restarts itself
+   * with it if it was started without one.
+   */
+  WORKER_MAIN_SEMI_SPACE_MB: z.coerce
+    .number()
+    .int()
+    .min(1, 'at least 1 (MiB)')
+    .max(64, 'at most 64 (MiB)')
+    .default(4),
+  /**
    * Worker Versioning: the Worker Deployment this worker belongs to and the build it runs. Both set =
    * a versioned worker (runs pinned to the version they started on, docs/deployment.md); both unset =
    * unversioned (dev server, tests).

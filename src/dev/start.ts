@@ -10,6 +10,7 @@ import { devServerArgs, devServerTuningArgs } from './dev-server';
 import { assertPortFree, httpOk, startProcess, stopProcess, temporalAnswers, waitUntil } from './processes';
 import type { ManagedProcess } from './processes';
 import { resolveTemporalExecutable } from './temporal-binary';
+import { workerNodeFlags } from '../workers/main-thread-heap';
 
 /**
  * `npm start`: the whole system on loopback for a laptop. A Temporal dev server with its Web UI
@@ -182,7 +183,10 @@ async function main(): Promise<void> {
     ['api', 'src/api/server.ts'],
     ['codec-server', 'src/security/codec-server-main.ts'],
   ] as const) {
-    const p = startProcess(name, process.execPath, tsxArgs(file), childEnv);
+    // The worker's main-thread heap is a node flag (src/workers/main-thread-heap.ts).
+    const nodeFlags =
+      name === 'worker' ? workerNodeFlags(config.WORKER_MAIN_SEMI_SPACE_MB, env.NODE_OPTIONS) : [];
+    const p = startProcess(name, process.execPath, [...nodeFlags, ...tsxArgs(file)], childEnv);
     children.push(p);
     watch(p);
   }

@@ -1,7 +1,9 @@
 /**
- * Child process of `bundleWorkflowsInChild` (src/workers/workflow-bundle.ts): bundles the workflow code
- * and sends it to the parent over IPC, then exits, taking webpack's memory with it.
+ * Child process of `bundleWorkflowsInChild` (src/workers/workflow-bundle.ts): bundles the workflow code,
+ * writes it to the file the parent names, tells the parent over IPC, then exits, taking webpack's
+ * memory with it.
  */
+import { writeFile } from 'node:fs/promises';
 import { Resource } from '@opentelemetry/resources';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
@@ -15,8 +17,9 @@ process.once('message', (request: BundleRequest) => {
     ? [new OpenTelemetryPlugin({ resource: Resource.empty(), spanProcessor: new NoopSpanProcessor() })]
     : [];
   bundleWorkflows(plugins, request.instrumentation)
-    .then((bundle) => {
-      const reply: BundleReply = { ok: true, code: bundle.code };
+    .then((bundle) => writeFile(request.outFile, bundle.code, 'utf8'))
+    .then(() => {
+      const reply: BundleReply = { ok: true };
       process.send!(reply, () => process.exit(0));
     })
     .catch((err: unknown) => {

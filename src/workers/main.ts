@@ -10,6 +10,7 @@ import { assertNamespaceExists, NamespaceMissingError } from './namespace-check'
 import { createWorkerSet } from './worker-set';
 import { bundleWorkflowsInChild } from './workflow-bundle';
 import { sizeWorkflowThreadHeap } from './workflow-thread-heap';
+import { applyMainThreadHeap } from './main-thread-heap';
 import { applySyncSchedules, stuckRunSchedule } from '../schedules/apply';
 import { configuredSyncs } from '../schedules/specs';
 import { systemQueues } from '../workflows/shared/task-queues';
@@ -17,9 +18,12 @@ import { systemQueues } from '../workflows/shared/task-queues';
 /** Composition root of the worker process: config, runtime, connection, workers, graceful shutdown. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  // Before any thread or connection: may restart the process with the main thread's heap flag.
+  const heapWarning = applyMainThreadHeap(config.WORKER_MAIN_SEMI_SPACE_MB);
   // One JSON log format with the API; the SDK's logger (workflow, activity, worker and core
   // messages) writes into it. Tracing is off unless the OTEL_* variables switch it on.
   const logger = createLogger({ service: 'integration-worker', level: config.LOG_LEVEL });
+  if (heapWarning) logger.warn(`worker: ${heapWarning}`);
   const tracing = startTracing({ serviceName: 'integration-worker', env: config });
   Runtime.install({
     logger: temporalLogger(logger, config.LOG_LEVEL),
@@ -49,6 +53,9 @@ async function main(): Promise<void> {
     oldSpaceMb: config.WORKER_WORKFLOW_HEAP_MB,
     semiSpaceMb: config.WORKER_WORKFLOW_SEMI_SPACE_MB,
   });
+  // Bundled in a child process that exits afterwards: the bundler's memory does not stay with the
+  // worker; the SDK reads the bundle from the file, so the main thread does not keep its source.
+  const bundle = await bundleWorkflowsInChild({ tracing: Boolean(tracing), instrumentation: true });
   const set = await createWorkerSet({
     connection,
     namespace: config.temporal.namespace,
@@ -59,13 +66,12 @@ async function main(): Promise<void> {
     workflowQueueSystems: systemQueues,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
     workflowTuning: { maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS },
-    // Bundled in a child process that exits afterwards: the bundler's memory does not stay with the worker.
-    workflowBundle: await bundleWorkflowsInChild({ tracing: Boolean(tracing), instrumentation: true }),
+    workflowBundle: { codePath: bundle.codePath },
     ...(config.WORKER_DEPLOYMENT_NAME && config.WORKER_BUILD_ID
       ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }
       : {}),
     plugins,
-  });
+  }).finally(bundle.remove);
   logger.info(
     {
       taskQueues: set.workers.map((w) => w.options.taskQueue),

@@ -1,22 +1,51 @@
 import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface BundleRequest {
   tracing: boolean;
   instrumentation: boolean;
+  /** File the child writes the bundle to. */
+  outFile: string;
 }
 
-export type BundleReply = { ok: true; code: string } | { ok: false; error: string };
+export type BundleReply = { ok: true } | { ok: false; error: string };
+
+export interface BundleFile {
+  /** The SDK's `workflowBundle: { codePath }`. */
+  codePath: string;
+  /** Deletes the file; call once the workers are created (the SDK reads it once, in `Worker.create`). */
+  remove(): Promise<void>;
+}
 
 /**
  * Bundles the workflow code (webpack + swc, what `bundleWorkflowCode` does) in a short-lived child
- * process and returns the bundle. Same code as bundling in the worker itself, but the bundler's heap
- * (about 110 MB that V8 keeps as resident memory long after the bundle is built) dies with the child:
- * measured 330 MB resident for an idle worker that bundled in-process against 216 MB with a
- * pre-built bundle. The bundle is built at every start from the sources the worker runs, so it can
- * never be stale.
+ * process that writes the bundle to a file. Same code as bundling in the worker itself, but the
+ * bundler's heap (about 110 MB that V8 keeps as resident memory long after the bundle is built) dies
+ * with the child: measured 330 MB resident for an idle worker that bundled in-process against 216 MB
+ * with a pre-built bundle.
+ *
+ * A file, not the code itself: the SDK keeps the `workflowBundle` option it was given in the Worker's
+ * options for the worker's life, so `{ code }` would pin the bundle's source (3.4 M characters, held
+ * as a two-byte string: about 7 MB) in the main thread's heap, which never runs a workflow. With
+ * `{ codePath }` the SDK reads the file once, hands the code to its workflow thread and lets it go.
+ * The bundle is built at every start from the sources the worker runs, so it can never be stale.
  */
-export function bundleWorkflowsInChild(request: BundleRequest): Promise<{ code: string }> {
+export async function bundleWorkflowsInChild(request: Omit<BundleRequest, 'outFile'>): Promise<BundleFile> {
+  const dir = await mkdtemp(join(tmpdir(), 'workflow-bundle-'));
+  const codePath = join(dir, 'workflow-bundle.js');
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    await runBundler({ ...request, outFile: codePath });
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { codePath, remove };
+}
+
+function runBundler(request: BundleRequest): Promise<void> {
   return new Promise((resolve, reject) => {
     // The worker runs under tsx; the child needs the same loader flags (process.execArgv).
     const child = fork(join(__dirname, 'bundle-child.ts'), [], {
@@ -26,7 +55,7 @@ export function bundleWorkflowsInChild(request: BundleRequest): Promise<{ code: 
     let settled = false;
     child.once('message', (reply: BundleReply) => {
       settled = true;
-      if (reply.ok) resolve({ code: reply.code });
+      if (reply.ok) resolve();
       else reject(new Error(`bundling the workflow code failed:\n${reply.error}`));
     });
     child.once('error', (err) => {
