@@ -41,6 +41,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # MALLOC_ARENA_MAX=2: fewer malloc arenas for the worker's many threads, about 45 MB less resident
 # memory with 1,000 flows in flight (docs/benchmarks.md); override with -e MALLOC_ARENA_MAX=...
+# The worker's main-thread heap (WORKER_MAIN_SEMI_SPACE_MB, a node flag) needs nothing here: started
+# without the flag, the worker restarts itself in place with it (Node 24 has process.execve).
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     MALLOC_ARENA_MAX=2

@@ -27,6 +27,11 @@ export function startedWithSemiSpaceSize(execArgv: readonly string[], nodeOption
   return [...execArgv, ...nodeOptions.split(/\s+/)].some((flag) => semiSpaceFlag.test(flag));
 }
 
+/** Node flags without a semi-space size: for short-lived children (the bundler), V8's default suits. */
+export function withoutSemiSpaceSize(execArgv: readonly string[]): string[] {
+  return execArgv.filter((flag) => !semiSpaceFlag.test(flag));
+}
+
 export interface Relaunch {
   file: string;
   args: string[];

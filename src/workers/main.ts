@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       ? { deployment: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID } }
       : {}),
     plugins,
-  }).finally(bundle.remove);
+  }).finally(() => bundle.remove());
   logger.info(
     {
       taskQueues: set.workers.map((w) => w.options.taskQueue),

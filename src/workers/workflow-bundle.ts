@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withoutSemiSpaceSize } from './main-thread-heap';
 
 export interface BundleRequest {
   tracing: boolean;
@@ -47,9 +48,15 @@ export async function bundleWorkflowsInChild(request: Omit<BundleRequest, 'outFi
 
 function runBundler(request: BundleRequest): Promise<void> {
   return new Promise((resolve, reject) => {
-    // The worker runs under tsx; the child needs the same loader flags (process.execArgv).
+    // The worker runs under tsx; the child needs the same loader flags (process.execArgv), and tsx's
+    // loader if this process was started some other way (a test runner). Not the main thread's small
+    // young generation: webpack allocates a lot, briefly, in a process that exits.
+    const ownFlags = withoutSemiSpaceSize(process.execArgv);
+    const execArgv = ownFlags.some((flag) => flag.includes('tsx'))
+      ? ownFlags
+      : ['--import', 'tsx', ...ownFlags];
     const child = fork(join(__dirname, 'bundle-child.ts'), [], {
-      execArgv: process.execArgv,
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;

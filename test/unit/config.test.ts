@@ -106,18 +106,21 @@ describe('configuration', () => {
     expect(config.WORKER_MAX_CACHED_WORKFLOWS).toBe(250);
     expect(config.WORKER_WORKFLOW_HEAP_MB).toBe(512);
     expect(config.WORKER_WORKFLOW_SEMI_SPACE_MB).toBe(4);
+    expect(config.WORKER_MAIN_SEMI_SPACE_MB).toBe(4);
     expect(config.MALLOC_ARENA_MAX).toBeUndefined();
     const set = loadConfig({
       ...valid,
       WORKER_MAX_CACHED_WORKFLOWS: '1000',
       WORKER_WORKFLOW_HEAP_MB: '2048',
       WORKER_WORKFLOW_SEMI_SPACE_MB: '16',
+      WORKER_MAIN_SEMI_SPACE_MB: '8',
       MALLOC_ARENA_MAX: '4',
     });
     expect(set).toMatchObject({
       WORKER_MAX_CACHED_WORKFLOWS: 1000,
       WORKER_WORKFLOW_HEAP_MB: 2048,
       WORKER_WORKFLOW_SEMI_SPACE_MB: 16,
+      WORKER_MAIN_SEMI_SPACE_MB: 8,
       MALLOC_ARENA_MAX: 4,
     });
     const refused = (env: Record<string, string>) => {
@@ -142,6 +145,13 @@ describe('configuration', () => {
     expect(refused({ WORKER_WORKFLOW_SEMI_SPACE_MB: '128' })).toEqual([
       'WORKER_WORKFLOW_SEMI_SPACE_MB: at most 64 (MiB)',
     ]);
+    expect(refused({ WORKER_MAIN_SEMI_SPACE_MB: '0' })).toEqual([
+      'WORKER_MAIN_SEMI_SPACE_MB: at least 1 (MiB)',
+    ]);
+    expect(refused({ WORKER_MAIN_SEMI_SPACE_MB: '65' })).toEqual([
+      'WORKER_MAIN_SEMI_SPACE_MB: at most 64 (MiB)',
+    ]);
+    expect(refused({ WORKER_MAIN_SEMI_SPACE_MB: 'small' })[0]).toMatch(/^WORKER_MAIN_SEMI_SPACE_MB: /);
     expect(refused({ MALLOC_ARENA_MAX: 'two' })[0]).toMatch(/^MALLOC_ARENA_MAX: /);
   });
 

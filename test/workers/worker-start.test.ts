@@ -28,6 +28,12 @@ describe('worker start-up', () => {
     expect(result.stderr).toContain('WORKER_WORKFLOW_HEAP_MB: at least 128 (MiB)');
   });
 
+  it('a bad main-thread heap setting names the variable and exits 2 before restarting itself', async () => {
+    const result = await runWorker({ WORKER_MAIN_SEMI_SPACE_MB: '0', LOG_LEVEL: 'ERROR' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('WORKER_MAIN_SEMI_SPACE_MB: at least 1 (MiB)');
+  });
+
   it('a worker pointed at a namespace that does not exist says so and exits non-zero', async () => {
     const namespace = `missing-${randomUUID().slice(0, 8)}`;
     const address = inject('temporalAddress');
