@@ -121,6 +121,7 @@ export const startSpecs = {
     businessKey: (c) => c.reference,
     input: (customer, ctx) => ({
       customer,
+      customerValidated: true,
       temporalUiUrl: ctx.temporalUiUrl,
       notificationRetry: ctx.notificationRetry,
       ...(ctx.activityRoutes ? { routes: ctx.activityRoutes } : {}),

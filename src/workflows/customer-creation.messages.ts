@@ -15,6 +15,14 @@ export function customerCreationWorkflowId(reference: string): string {
 
 export interface CustomerCreationInput {
   customer: Customer;
+  /**
+   * True when the starter validated and normalised `customer` with the customer schema before starting
+   * (the API does, for every run it starts, redrives included). The run then takes the customer as
+   * given; without it (a run started from the CLI, the Web UI or a script) the run validates it first.
+   * Validating in the run costs every run the validation module's evaluation (zod and the schemas,
+   * about 10 ms of worker CPU), since each run evaluates the modules it loads for itself.
+   */
+  customerValidated?: boolean;
   notificationRetry?: NotificationRetry;
   /** Base URL of the Temporal Web UI, for links in alerts. */
   temporalUiUrl?: string;

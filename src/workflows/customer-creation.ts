@@ -134,16 +134,10 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
       failureType,
     });
 
-  // The API validated already; a run started from the CLI or the Web UI may not have been.
-  const parsed = customerValidation().customerSchema.safeParse(input.customer);
-  if (!parsed.success) {
-    throw ApplicationFailure.create({
-      type: ErrorType.InvalidInput,
-      nonRetryable: true,
-      message: `invalid customer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    });
-  }
-  const customer = parsed.data;
+  // The API validated and normalised the customer before starting (and says so); a run started from
+  // the CLI or the Web UI may not have been. Validation issues no commands, so skipping it leaves the
+  // history as it was: runs recorded before replay the same either way.
+  const customer = input.customerValidated ? input.customer : validCustomer(input.customer);
   const reference = customer.reference;
   const match = toSapCustomerMatch(customer);
 
@@ -344,4 +338,17 @@ export async function customerCreation(input: CustomerCreationInput): Promise<Cu
     ...(billingCustomerId ? { billingCustomerId, billingCustomerCreated } : {}),
     notification,
   };
+}
+
+/** The customer validated and normalised by the customer schema, or a non-retryable InvalidInput failure. */
+function validCustomer(raw: unknown): CustomerCreationInput['customer'] {
+  const parsed = customerValidation().customerSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: ErrorType.InvalidInput,
+      nonRetryable: true,
+      message: `invalid customer: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    });
+  }
+  return parsed.data;
 }

@@ -1,5 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { customerSchema } from '../../src/domain/customer';
 import { AccessKeyring, newAccessKey } from '../../src/security/access-keys';
 import { startSpecs } from '../../src/runs/start-specs';
 import { coordinatorQueue, taskQueueName } from '../../src/workflows/shared/task-queues';
@@ -57,7 +59,10 @@ describe('API: generic flow start (flows registry)', () => {
     api.call('POST', `/v1/flows/${type}/runs`, body, headers);
 
   it('starts a customer creation with its schema and search attributes; a repeat answers the same run, by either route', async () => {
-    const c = customerBody('generic');
+    const c = customerBody('generic', {
+      email: ' Ada@Example.COM ',
+      address: { ...customerBody('x').address, country: 'gb' },
+    });
     const res = await start('customerCreation', c, as(starter));
     expect(res.status).toBe(202);
     const workflowId = `customer-creation:${c.reference}`;
@@ -73,6 +78,13 @@ describe('API: generic flow start (flows registry)', () => {
     );
     const d = await t.client.workflow.getHandle(workflowId).describe();
     expect(d.taskQueue).toBe(workflowQueue);
+    // The run gets the customer as the schema returned it, stamped as validated: it does not validate again.
+    const started = await t.client.workflow.getHandle(workflowId).fetchHistory();
+    const [input] = await decodeArrayFromPayloads(
+      t.client.options.loadedDataConverter,
+      started.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads,
+    );
+    expect(input).toMatchObject({ customer: customerSchema.parse(c), customerValidated: true });
     expect(d.searchAttributes).toMatchObject({
       IntegrationFlow: ['customer-creation'],
       BusinessKey: [c.reference],

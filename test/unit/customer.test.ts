@@ -45,6 +45,39 @@ describe('customer schema', () => {
     });
   });
 
+  it('is idempotent: what it returns validates to itself (so a run the API started need not validate again)', () => {
+    const sent: CustomerInput[] = [
+      ada,
+      {
+        ...ada,
+        reference: ' crm-import-43 ',
+        firstName: '\u00a0Zoë ',
+        lastName: ' Ünal\ufeff',
+        email: ' Zoe.Unal@Example.COM ',
+        phone: '0044 (20) 7946-0958',
+        company: undefined,
+        address: { street: ' Kurfürstendamm 1 ', city: 'Berlin ', postalCode: ' 10719', country: ' de ' },
+        language: ' de ',
+        currency: 'eur',
+      },
+      { ...ada, phone: undefined, language: undefined, currency: undefined },
+      {
+        ...ada,
+        firstName: '张',
+        lastName: '伟',
+        company: '北京测试有限公司',
+        address: { ...ada.address, country: 'cn' },
+      },
+    ];
+    for (const input of sent) {
+      const once = customerSchema.parse(input);
+      // Through JSON, as the payload converter carries it to the workflow.
+      const carried: unknown = JSON.parse(JSON.stringify(once));
+      expect(customerSchema.parse(carried)).toEqual(once);
+      expect(carried).toEqual(once);
+    }
+  });
+
   it('accepts non-Latin names and counts their length in characters, not UTF-16 units', () => {
     const name = '𠮷'.repeat(35); // 35 characters, 70 UTF-16 units
     const c = customerSchema.parse({ ...ada, company: undefined, firstName: 'Юлия', lastName: name });

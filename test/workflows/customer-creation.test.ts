@@ -144,6 +144,44 @@ describe('customerCreation saga on a real Temporal server, real clients, simulat
     }
   });
 
+  it('validates the customer of a run started past the API, and takes a customer its starter validated as given', async () => {
+    const prefix = uniquePrefix('validated');
+    await env.withWorkers(prefix, async () => {
+      // Valid, but not in the normal form the schema returns: the e-mail is not lower-cased.
+      const asSent = (label: string) => ({ ...domainCustomer(label), email: 'Ada.Lovelace@Example.COM' });
+      const fromCli = asSent('unstamped');
+      const fromApi = asSent('stamped');
+      const [unstamped, stamped] = await Promise.all([
+        run(prefix, fromCli),
+        run(prefix, fromApi, { customerValidated: true }),
+      ]);
+      await Promise.all([unstamped.result(), stamped.result()]);
+      // Validated in the run: normalised before any system saw it.
+      expect(accountsFor(fromCli.reference)[0]?.Description).toBe(
+        'Contact: Ada Lovelace <ada.lovelace@example.com>',
+      );
+      // Stamped by its starter: not validated (nor normalised) a second time.
+      expect(accountsFor(fromApi.reference)[0]?.Description).toBe(
+        'Contact: Ada Lovelace <Ada.Lovelace@Example.COM>',
+      );
+
+      const invalid = { ...domainCustomer('invalid'), email: 'not-an-email' };
+      const refused = await run(prefix, invalid).then((h) =>
+        h.result().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      );
+      expect(refused).toBeInstanceOf(WorkflowFailedError);
+      expect((refused as WorkflowFailedError).cause).toMatchObject({
+        type: 'InvalidInput',
+        nonRetryable: true,
+        message: expect.stringContaining('email: email must be a valid e-mail address'),
+      });
+      expect(accountsFor(invalid.reference)).toHaveLength(0);
+    });
+  });
+
   it('rides out SAP 500s, a Salesforce row lock, an expired session and a 429 with Retry-After, with no duplicates', async () => {
     const prefix = uniquePrefix('transient');
     await env.withWorkers(prefix, async () => {
