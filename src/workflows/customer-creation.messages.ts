@@ -20,7 +20,8 @@ export interface CustomerCreationInput {
    * (the API does, for every run it starts, redrives included). The run then takes the customer as
    * given; without it (a run started from the CLI, the Web UI or a script) the run validates it first.
    * Validating in the run costs every run the validation module's evaluation (zod and the schemas,
-   * about 10 ms of worker CPU), since each run evaluates the modules it loads for itself.
+   * 14-31 ms of worker CPU per run in the flow-cost benchmark), since each run evaluates the modules
+   * it loads for itself.
    */
   customerValidated?: boolean;
   notificationRetry?: NotificationRetry;
