@@ -34,12 +34,12 @@ import { join, resolve } from 'node:path';
 import { SIMULATOR_PORT_ENV } from '../src/simulators/index';
 import { loadConfig } from '../src/config';
 import { projectDataConverter } from '../src/security/data-converter';
+import { procCpuMs } from './support/proc';
 
 const root = resolve(__dirname, '..');
 const clusterDir = process.env.CLUSTER_DIR ?? join(root, '.data/cluster');
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';
-const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
 
 const num = (name: string, dflt: number) => {
   const v = Number(process.env[name] ?? dflt);
@@ -101,13 +101,8 @@ async function freePort(): Promise<number> {
 
 /** utime + stime of a process, in seconds (0 once it is gone). */
 function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return 0;
-  }
+  const ms = procCpuMs(pid);
+  return Number.isNaN(ms) ? 0 : ms / 1000;
 }
 
 /** The cluster's processes: history, frontend(+matching+worker) and every PostgreSQL backend. */
