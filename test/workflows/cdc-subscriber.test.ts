@@ -186,6 +186,8 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
     }
   });
 
+  // Three subscriptions, a backfill run and three entity flows one after the other: well under a minute
+  // alone, but it passed 60 s once in CI while other test runs shared the two cores (hence 120 s).
   it('a stored replay id older than the retention starts the catch-up: the changes of the outage reach SAP through a backfill, and the subscription goes on from the latest event', async () => {
     const stopped = subscriber();
     await waitFor('the subscription', () => env.salesforce.pubsub.subscribers().length > 0);
@@ -235,7 +237,7 @@ describe('Salesforce CDC subscriber (Pub/Sub API -> entity workflows -> SAP)', (
     } finally {
       await cdc.stop();
     }
-  });
+  }, 120_000);
 
   it('GAP_OVERFLOW starts the catch-up: the records of the overflowing transaction reach SAP through a backfill', async () => {
     const cdc = subscriber();
