@@ -7,9 +7,9 @@ const root = resolve(__dirname, '../..');
 
 /**
  * The modules a workflow start evaluates: with the reusable V8 context each workflow run gets its own
- * module cache, so everything the workflows import at module level (not `import type`, not a `require`
- * inside a function) is evaluated again for every run that starts and every run replayed after leaving
- * the cache. Returns the project files and the packages reached.
+ * module cache, so everything the workflows import or require at module level (not `import type`, not
+ * a `require` inside a function) is evaluated again for every run that starts and every run replayed
+ * after leaving the cache. Returns the project files and the packages reached.
  */
 function evaluatedAtStart(entries: string[]) {
   const files = new Set<string>();
@@ -22,6 +22,8 @@ function evaluatedAtStart(entries: string[]) {
       ...source.matchAll(/^import\s+(type\s+)?[^;]*?from\s+'([^']+)'/gm),
       ...source.matchAll(/^export\s+(type\s+)?(?:\*|\{[^}]*\})\s+from\s+'([^']+)'/gm),
       ...source.matchAll(/^import\s+()'([^']+)'/gm),
+      // A require at module level runs at every start too (one inside a function runs when called).
+      ...source.matchAll(/^(?:(?:export\s+)?(?:const|let|var)\s+[^=]+=\s*)?require\(()'([^']+)'\)/gm),
     ]
       .filter((m) => !m[1])
       .map((m) => m[2]!);
