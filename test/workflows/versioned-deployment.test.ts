@@ -100,17 +100,23 @@ describe('versioned deployments', () => {
           COMPLETED: temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_COMPLETED,
           UNSPECIFIED: temporal.api.enums.v1.RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_UNSPECIFIED,
         };
-        await waitFor(`${buildId}'s routing to reach the task queues`, async () => {
-          const { workerDeploymentInfo: info } = await t.client.workflowService.describeWorkerDeployment({
-            namespace: t.namespace,
-            deploymentName,
-          });
-          const state = info?.routingConfigUpdateState ?? UNSPECIFIED;
-          return (
-            info?.routingConfig?.currentDeploymentVersion?.buildId === buildId &&
-            (state === COMPLETED || state === UNSPECIFIED)
-          );
-        });
+        // The server's own internal workflow propagates it: as for set-current-version above, up to 60 s
+        // (it took over 20 s once on the CI cluster with both cores busy).
+        await waitFor(
+          `${buildId}'s routing to reach the task queues`,
+          async () => {
+            const { workerDeploymentInfo: info } = await t.client.workflowService.describeWorkerDeployment({
+              namespace: t.namespace,
+              deploymentName,
+            });
+            const state = info?.routingConfigUpdateState ?? UNSPECIFIED;
+            return (
+              info?.routingConfig?.currentDeploymentVersion?.buildId === buildId &&
+              (state === COMPLETED || state === UNSPECIFIED)
+            );
+          },
+          60_000,
+        );
       },
     };
   }
