@@ -71,6 +71,11 @@ interface Options {
  * lookups are activities on their systems' queues (`aaaalala`).
  */
 const PROJECT_SHAPE = 'lalalala';
+/**
+ * The same with the project's search-attribute upserts (`u`), one per workflow task as its history
+ * shows: the step and ids before each activity, the last step at the end.
+ */
+const PROJECT_SHAPE_WITH_UPSERTS = 'lualualuaulau';
 
 const USAGE = `usage: npx tsx bench/flow-cost.ts [options]
 
@@ -82,7 +87,9 @@ const USAGE = `usage: npx tsx bench/flow-cost.ts [options]
                           with the per-system limits as configured by default
   --single N              flows run one at a time per arm, for the single-flow overhead (default 5; 0 skips)
   --latency-ms MS         latency the simulators add to every call (default 20)
-  --floor-shape SHAPE     the floor workflow's steps, a = activity, l = local activity (default ${PROJECT_SHAPE})
+  --floor-shape SHAPE     the floor workflow's steps, a = activity, l = local activity, u = search-attribute
+                          upsert sent with the next step (default ${PROJECT_SHAPE}; the project's upserts
+                          too: ${PROJECT_SHAPE_WITH_UPSERTS})
   --inflight N            also burst N flows with 4 s simulator latency and report the worker's RSS
                           with them in flight (default 0: skipped)
   --env KEY=VALUE         set in the environment of the project's worker and API (repeatable), e.g. a
@@ -157,8 +164,10 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--floor-shape': {
         const shape = value() ?? '';
-        if (!/^[al]+$/.test(shape))
-          throw new UsageError('--floor-shape is a string of a and l, e.g. aaaaala');
+        if (!/^[alu]+$/.test(shape) || !/[al]/.test(shape))
+          throw new UsageError(
+            '--floor-shape is a string of a, l and u with at least one a or l, e.g. aaaaala',
+          );
         o.floorShape = shape;
         break;
       }
