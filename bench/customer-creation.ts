@@ -45,6 +45,7 @@ import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { findDevServerPid, procCpuMs } from './support/proc';
+import { intArg, optionsOrExit, UsageError } from './support/stack';
 import type { QueueTuning } from '../src/workers/worker-set';
 import type { CustomerCreationResult } from '../src/workflows/customer-creation.messages';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
@@ -426,25 +427,38 @@ function attribute(traces: Trace[], runs: RunRecord[]): Trace[] {
 
 const label = (t: Trace) => `${t.sim} ${t.operation ?? `${t.method} ${t.path}`}`;
 
+const USAGE =
+  'usage: [BENCH_CUSTOMERS=200] [BENCH_LATENCY_MS=20] [BENCH_WARMUP=1] [BENCH_RATE_LIMITS=off|config] ' +
+  '[BENCH_CODEC=on|off] [BENCH_MAX_ACTIVITIES=n] [BENCH_TIMEOUT_MS=600000] npx tsx bench/customer-creation.ts';
+
+/** The BENCH_* settings, or the reason and the usage (exit 2): no argument, whole numbers, known words. */
+function settingsFromEnv(argv: string[]) {
+  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+  const env = process.env;
+  const oneOf = <T extends string>(name: string, raw: string, allowed: readonly T[]): T => {
+    if (!(allowed as readonly string[]).includes(raw))
+      throw new UsageError(`${name} must be one of ${allowed.join(', ')} (got ${raw})`);
+    return raw as T;
+  };
+  const max = Number.MAX_SAFE_INTEGER;
+  return {
+    customers: intArg('BENCH_CUSTOMERS', env.BENCH_CUSTOMERS ?? '200', 1, max),
+    latencyMs: intArg('BENCH_LATENCY_MS', env.BENCH_LATENCY_MS ?? '20', 0, max),
+    warmup: intArg('BENCH_WARMUP', env.BENCH_WARMUP ?? '1', 0, max),
+    rateLimits: oneOf('BENCH_RATE_LIMITS', env.BENCH_RATE_LIMITS ?? 'off', ['off', 'config'] as const),
+    codec: oneOf('BENCH_CODEC', env.BENCH_CODEC ?? 'on', ['on', 'off'] as const),
+    maxActivities: env.BENCH_MAX_ACTIVITIES
+      ? intArg('BENCH_MAX_ACTIVITIES', env.BENCH_MAX_ACTIVITIES, 1, max)
+      : undefined,
+    timeoutMs: intArg('BENCH_TIMEOUT_MS', env.BENCH_TIMEOUT_MS ?? '600000', 1, max),
+  };
+}
+
 async function main(): Promise<void> {
-  const customers = Number(process.env.BENCH_CUSTOMERS ?? 200);
-  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 20);
-  const warmup = Number(process.env.BENCH_WARMUP ?? 1);
-  const rateLimits = (process.env.BENCH_RATE_LIMITS ?? 'off') as 'off' | 'config';
-  const codec = (process.env.BENCH_CODEC ?? 'on') as 'on' | 'off';
-  const maxActivities = process.env.BENCH_MAX_ACTIVITIES
-    ? Number(process.env.BENCH_MAX_ACTIVITIES)
-    : undefined;
-  const timeoutMs = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
-  if (
-    !(customers > 0 && latencyMs >= 0 && warmup >= 0) ||
-    !['off', 'config'].includes(rateLimits) ||
-    !['on', 'off'].includes(codec)
-  ) {
-    throw new Error(
-      'BENCH_CUSTOMERS > 0, BENCH_LATENCY_MS >= 0, BENCH_WARMUP >= 0, BENCH_RATE_LIMITS off|config, BENCH_CODEC on|off',
-    );
-  }
+  const { customers, latencyMs, warmup, rateLimits, codec, maxActivities, timeoutMs } = optionsOrExit(
+    settingsFromEnv,
+    USAGE,
+  );
 
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {

@@ -10,7 +10,8 @@
  * Temporal's. Prints p50/p95/p99 and writes JSON to bench/results/ (git-ignored).
  *
  * Env: BENCH_RATE (events/s, default 200), BENCH_DURATION_MS (10000), BENCH_WARMUP_MS (2000),
- * BENCH_SKUS (50), BENCH_MAX_IN_FLIGHT (256: beyond it a send is counted as dropped, keeping the load bounded).
+ * BENCH_SKUS (50), BENCH_MAX_IN_FLIGHT (256: beyond it a send is counted as dropped, keeping the load bounded),
+ * all whole numbers; a bad one, or any argument, prints the usage and exits 2.
  */
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -27,6 +28,7 @@ import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { entityEventSignal } from '../src/workflows/entity-sync.messages';
 import type { EntityEvent } from '../src/workflows/entity-sync.messages';
 import { allSearchAttributes, BusinessKey, IntegrationFlow } from '../src/workflows/shared/search-attributes';
+import { envIntegersOrExit } from './support/stack';
 
 interface LoadConfig {
   url: string;
@@ -253,12 +255,26 @@ async function directSignalWithStart(
   return { calls: total, errors, latencyMs: stats(latencies) };
 }
 
+const USAGE =
+  'usage: [BENCH_RATE=200] [BENCH_DURATION_MS=10000] [BENCH_WARMUP_MS=2000] [BENCH_SKUS=50] [BENCH_MAX_IN_FLIGHT=256] npx tsx bench/ingress.ts';
+
 async function main(): Promise<void> {
-  const rate = Number(process.env.BENCH_RATE ?? 200);
-  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 10_000);
-  const warmupMs = Number(process.env.BENCH_WARMUP_MS ?? 2_000);
-  const skus = Number(process.env.BENCH_SKUS ?? 50);
-  const maxInFlight = Number(process.env.BENCH_MAX_IN_FLIGHT ?? 256);
+  const {
+    BENCH_RATE: rate,
+    BENCH_DURATION_MS: durationMs,
+    BENCH_WARMUP_MS: warmupMs,
+    BENCH_SKUS: skus,
+    BENCH_MAX_IN_FLIGHT: maxInFlight,
+  } = envIntegersOrExit(
+    {
+      BENCH_RATE: { default: 200, min: 1 },
+      BENCH_DURATION_MS: { default: 10_000, min: 1 },
+      BENCH_WARMUP_MS: { default: 2_000, min: 0 },
+      BENCH_SKUS: { default: 50, min: 1 },
+      BENCH_MAX_IN_FLIGHT: { default: 256, min: 1 },
+    },
+    USAGE,
+  );
   const runTag = randomUUID().slice(0, 8);
   const prefix = `bench-ingress-${runTag}`;
   const secret = `whsec_${randomBytes(24).toString('base64')}`;

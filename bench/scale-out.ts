@@ -20,7 +20,7 @@
  * Env: SCALE_WORKERS (1,2,3), SCALE_CUSTOMERS (150), BENCH_LATENCY_MS (20), SCALE_CHAOS (1),
  * SCALE_CHAOS_WORKERS (3), SCALE_CHAOS_CUSTOMERS (300), TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (default:
  * from `scripts/cluster.sh env`), CLUSTER_DIR (where the cluster's pid files are). Results in
- * bench/results/scale-out-<time>.json.
+ * bench/results/scale-out-<time>.json. A bad setting, or any argument, prints the usage and exits 2.
  */
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync, spawn } from 'node:child_process';
@@ -35,17 +35,33 @@ import { SIMULATOR_PORT_ENV } from '../src/simulators/index';
 import { loadConfig } from '../src/config';
 import { projectDataConverter } from '../src/security/data-converter';
 import { procCpuMs } from './support/proc';
+import { intArg, optionsOrExit, UsageError } from './support/stack';
 
 const root = resolve(__dirname, '..');
 const clusterDir = process.env.CLUSTER_DIR ?? join(root, '.data/cluster');
 const API_TOKEN = 'bench-token-0123456789abcdef';
 const WEBHOOK_SECRET = 'whsec_ZGV2LXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3ODlhYmNk';
 
-const num = (name: string, dflt: number) => {
-  const v = Number(process.env[name] ?? dflt);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
-  return v;
-};
+const USAGE =
+  'usage: [SCALE_WORKERS=1,2,3] [SCALE_CUSTOMERS=150] [BENCH_LATENCY_MS=20] [SCALE_CHAOS=1|0] ' +
+  '[SCALE_CHAOS_WORKERS=3] [SCALE_CHAOS_CUSTOMERS=300] npx tsx bench/scale-out.ts';
+
+/** The SCALE_* and BENCH_* settings, or the reason and the usage (exit 2). */
+function settingsFromEnv(argv: string[]) {
+  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+  const env = process.env;
+  const max = Number.MAX_SAFE_INTEGER;
+  const chaos = env.SCALE_CHAOS ?? '1';
+  if (chaos !== '0' && chaos !== '1') throw new UsageError(`SCALE_CHAOS must be 1 or 0 (got ${chaos})`);
+  return {
+    workerCounts: (env.SCALE_WORKERS ?? '1,2,3').split(',').map((n) => intArg('SCALE_WORKERS', n, 1, 16)),
+    customers: intArg('SCALE_CUSTOMERS', env.SCALE_CUSTOMERS ?? '150', 1, max),
+    latencyMs: intArg('BENCH_LATENCY_MS', env.BENCH_LATENCY_MS ?? '20', 0, max),
+    withChaos: chaos === '1',
+    chaosWorkers: intArg('SCALE_CHAOS_WORKERS', env.SCALE_CHAOS_WORKERS ?? '3', 1, 16),
+    chaosCustomers: intArg('SCALE_CHAOS_CUSTOMERS', env.SCALE_CHAOS_CUSTOMERS ?? '300', 1, max),
+  };
+}
 
 // ---- processes ---------------------------------------------------------------------------------------
 
@@ -502,9 +518,10 @@ function clusterAddress(): { address: string; namespace: string } {
 }
 
 async function main(): Promise<void> {
-  const workerCounts = (process.env.SCALE_WORKERS ?? '1,2,3').split(',').filter(Boolean).map(Number);
-  const customers = num('SCALE_CUSTOMERS', 150);
-  const latencyMs = num('BENCH_LATENCY_MS', 20);
+  const { workerCounts, customers, latencyMs, withChaos, chaosWorkers, chaosCustomers } = optionsOrExit(
+    settingsFromEnv,
+    USAGE,
+  );
   const { address, namespace } = clusterAddress();
   console.log(
     `scale-out on ${address} (namespace ${namespace}), ${cpus().length} cores, load ${loadavg()[0]!.toFixed(1)}; ` +
@@ -537,9 +554,7 @@ async function main(): Promise<void> {
           .join(', ')}`,
       );
     }
-    if (process.env.SCALE_CHAOS !== '0') {
-      const chaosWorkers = num('SCALE_CHAOS_WORKERS', 3);
-      const chaosCustomers = num('SCALE_CHAOS_CUSTOMERS', 300);
+    if (withChaos) {
       console.log(
         `- chaos: ${chaosCustomers} customers, ${chaosWorkers} workers, rolling restart, then history restart`,
       );

@@ -7,7 +7,8 @@
  * writes JSON to bench/results/ (git-ignored).
  *
  * Env: BENCH_DURATION_MS (default 5000), BENCH_WARMUP_MS (1000), BENCH_CONCURRENCY (32),
- * BENCH_ONLY (comma-separated simulator names).
+ * BENCH_ONLY (comma-separated simulator names). A bad setting, or any argument, prints the usage and
+ * exits 2.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { intArg, optionsOrExit, UsageError } from './support/stack';
 
 type SimName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory';
 const ALL: SimName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory'];
@@ -353,11 +355,26 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+const USAGE = `usage: [BENCH_DURATION_MS=5000] [BENCH_WARMUP_MS=1000] [BENCH_CONCURRENCY=32] [BENCH_ONLY=${ALL.join(',')}] npx tsx bench/simulators.ts`;
+
+/** The BENCH_* settings, or the reason and the usage (exit 2). */
+function settingsFromEnv(argv: string[]) {
+  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+  const env = process.env;
+  const only = env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const unknown = only?.filter((n) => !(ALL as readonly string[]).includes(n)) ?? [];
+  if (only && (only.length === 0 || unknown.length > 0))
+    throw new UsageError(`BENCH_ONLY names simulators of ${ALL.join(', ')} (got ${env.BENCH_ONLY})`);
+  return {
+    durationMs: intArg('BENCH_DURATION_MS', env.BENCH_DURATION_MS ?? '5000', 1, Number.MAX_SAFE_INTEGER),
+    warmupMs: intArg('BENCH_WARMUP_MS', env.BENCH_WARMUP_MS ?? '1000', 0, Number.MAX_SAFE_INTEGER),
+    concurrency: intArg('BENCH_CONCURRENCY', env.BENCH_CONCURRENCY ?? '32', 1, 10_000),
+    only,
+  };
+}
+
 async function main(): Promise<void> {
-  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 5_000);
-  const warmupMs = Number(process.env.BENCH_WARMUP_MS ?? 1_000);
-  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const { durationMs, warmupMs, concurrency, only } = optionsOrExit(settingsFromEnv, USAGE);
   const targets = ALL.filter((n) => !only || only.includes(n));
 
   console.log(
