@@ -45,7 +45,7 @@ import { resolveTemporalExecutable } from '../src/dev/temporal-binary';
 import { buildActivities, queueTuning } from '../src/workers/dependencies';
 import { bundleWorkflows, createWorkerSet } from '../src/workers/worker-set';
 import { findDevServerPid, procCpuMs } from './support/proc';
-import { intArg, optionsOrExit, UsageError } from './support/stack';
+import { envSettingsOrExit, intArg, oneOf } from './support/stack';
 import type { QueueTuning } from '../src/workers/worker-set';
 import type { CustomerCreationResult } from '../src/workflows/customer-creation.messages';
 import { allSearchAttributes } from '../src/workflows/shared/search-attributes';
@@ -431,15 +431,8 @@ const USAGE =
   'usage: [BENCH_CUSTOMERS=200] [BENCH_LATENCY_MS=20] [BENCH_WARMUP=1] [BENCH_RATE_LIMITS=off|config] ' +
   '[BENCH_CODEC=on|off] [BENCH_MAX_ACTIVITIES=n] [BENCH_TIMEOUT_MS=600000] npx tsx bench/customer-creation.ts';
 
-/** The BENCH_* settings, or the reason and the usage (exit 2): no argument, whole numbers, known words. */
-function settingsFromEnv(argv: string[]) {
-  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
-  const env = process.env;
-  const oneOf = <T extends string>(name: string, raw: string, allowed: readonly T[]): T => {
-    if (!(allowed as readonly string[]).includes(raw))
-      throw new UsageError(`${name} must be one of ${allowed.join(', ')} (got ${raw})`);
-    return raw as T;
-  };
+/** The BENCH_* settings: whole numbers and known words (a UsageError names the bad one). */
+function settingsFrom(env: NodeJS.ProcessEnv) {
   const max = Number.MAX_SAFE_INTEGER;
   return {
     customers: intArg('BENCH_CUSTOMERS', env.BENCH_CUSTOMERS ?? '200', 1, max),
@@ -455,8 +448,8 @@ function settingsFromEnv(argv: string[]) {
 }
 
 async function main(): Promise<void> {
-  const { customers, latencyMs, warmup, rateLimits, codec, maxActivities, timeoutMs } = optionsOrExit(
-    settingsFromEnv,
+  const { customers, latencyMs, warmup, rateLimits, codec, maxActivities, timeoutMs } = envSettingsOrExit(
+    settingsFrom,
     USAGE,
   );
 

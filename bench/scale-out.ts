@@ -35,7 +35,7 @@ import { SIMULATOR_PORT_ENV } from '../src/simulators/index';
 import { loadConfig } from '../src/config';
 import { projectDataConverter } from '../src/security/data-converter';
 import { procCpuMs } from './support/proc';
-import { intArg, optionsOrExit, UsageError } from './support/stack';
+import { envSettingsOrExit, intArg, oneOf } from './support/stack';
 
 const root = resolve(__dirname, '..');
 const clusterDir = process.env.CLUSTER_DIR ?? join(root, '.data/cluster');
@@ -46,18 +46,14 @@ const USAGE =
   'usage: [SCALE_WORKERS=1,2,3] [SCALE_CUSTOMERS=150] [BENCH_LATENCY_MS=20] [SCALE_CHAOS=1|0] ' +
   '[SCALE_CHAOS_WORKERS=3] [SCALE_CHAOS_CUSTOMERS=300] npx tsx bench/scale-out.ts';
 
-/** The SCALE_* and BENCH_* settings, or the reason and the usage (exit 2). */
-function settingsFromEnv(argv: string[]) {
-  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
-  const env = process.env;
+/** The SCALE_* and BENCH_* settings (a UsageError names the bad one). */
+function settingsFrom(env: NodeJS.ProcessEnv) {
   const max = Number.MAX_SAFE_INTEGER;
-  const chaos = env.SCALE_CHAOS ?? '1';
-  if (chaos !== '0' && chaos !== '1') throw new UsageError(`SCALE_CHAOS must be 1 or 0 (got ${chaos})`);
   return {
     workerCounts: (env.SCALE_WORKERS ?? '1,2,3').split(',').map((n) => intArg('SCALE_WORKERS', n, 1, 16)),
     customers: intArg('SCALE_CUSTOMERS', env.SCALE_CUSTOMERS ?? '150', 1, max),
     latencyMs: intArg('BENCH_LATENCY_MS', env.BENCH_LATENCY_MS ?? '20', 0, max),
-    withChaos: chaos === '1',
+    withChaos: oneOf('SCALE_CHAOS', env.SCALE_CHAOS ?? '1', ['1', '0'] as const) === '1',
     chaosWorkers: intArg('SCALE_CHAOS_WORKERS', env.SCALE_CHAOS_WORKERS ?? '3', 1, 16),
     chaosCustomers: intArg('SCALE_CHAOS_CUSTOMERS', env.SCALE_CHAOS_CUSTOMERS ?? '300', 1, max),
   };
@@ -518,8 +514,8 @@ function clusterAddress(): { address: string; namespace: string } {
 }
 
 async function main(): Promise<void> {
-  const { workerCounts, customers, latencyMs, withChaos, chaosWorkers, chaosCustomers } = optionsOrExit(
-    settingsFromEnv,
+  const { workerCounts, customers, latencyMs, withChaos, chaosWorkers, chaosCustomers } = envSettingsOrExit(
+    settingsFrom,
     USAGE,
   );
   const { address, namespace } = clusterAddress();

@@ -18,7 +18,7 @@ import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { intArg, optionsOrExit, UsageError } from './support/stack';
+import { envSettingsOrExit, intArg, UsageError } from './support/stack';
 
 type SimName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory';
 const ALL: SimName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory'];
@@ -357,10 +357,8 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 const USAGE = `usage: [BENCH_DURATION_MS=5000] [BENCH_WARMUP_MS=1000] [BENCH_CONCURRENCY=32] [BENCH_ONLY=${ALL.join(',')}] npx tsx bench/simulators.ts`;
 
-/** The BENCH_* settings, or the reason and the usage (exit 2). */
-function settingsFromEnv(argv: string[]) {
-  if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
-  const env = process.env;
+/** The BENCH_* settings (a UsageError names the bad one). */
+function settingsFrom(env: NodeJS.ProcessEnv) {
   const only = env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const unknown = only?.filter((n) => !(ALL as readonly string[]).includes(n)) ?? [];
   if (only && (only.length === 0 || unknown.length > 0))
@@ -374,7 +372,7 @@ function settingsFromEnv(argv: string[]) {
 }
 
 async function main(): Promise<void> {
-  const { durationMs, warmupMs, concurrency, only } = optionsOrExit(settingsFromEnv, USAGE);
+  const { durationMs, warmupMs, concurrency, only } = envSettingsOrExit(settingsFrom, USAGE);
   const targets = ALL.filter((n) => !only || only.includes(n));
 
   console.log(

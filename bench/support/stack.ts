@@ -30,21 +30,35 @@ export function optionsOrExit<T>(parse: (argv: string[]) => T, usage: string): T
   }
 }
 
+/** `raw` if it is one of `allowed`, else a UsageError naming the setting. */
+export function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new UsageError(`${name} must be one of ${allowed.join(', ')} (got ${raw})`);
+  return raw as T;
+}
+
 /**
- * Whole-number parameters read from BENCH_* environment variables (for the benchmarks configured that
- * way): `--help` prints the usage and exits 0; an argument, or a value that is not a whole number from
- * `min` up, prints the reason and the usage and exits 2.
+ * The settings of a benchmark configured by environment variables, read by `read` (which throws a
+ * UsageError for a bad value): `--help` prints the usage and exits 0; an argument, or a bad value,
+ * prints the reason and the usage and exits 2.
  */
+export function envSettingsOrExit<T>(read: (env: NodeJS.ProcessEnv) => T, usage: string): T {
+  return optionsOrExit((argv) => {
+    if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+    return read(process.env);
+  }, usage);
+}
+
+/** Whole-number settings from the environment, each a whole number from `min` up (as envSettingsOrExit). */
 export function envIntegersOrExit<K extends string>(
   spec: Record<K, { default: number; min: number }>,
   usage: string,
 ): Record<K, number> {
-  return optionsOrExit((argv) => {
-    if (argv.length > 0) throw new UsageError(`this benchmark takes no arguments (got ${argv.join(' ')})`);
+  return envSettingsOrExit((env) => {
     const values = {} as Record<K, number>;
     for (const name of Object.keys(spec) as K[]) {
       const { default: fallback, min } = spec[name];
-      values[name] = intArg(name, process.env[name] ?? String(fallback), min, Number.MAX_SAFE_INTEGER);
+      values[name] = intArg(name, env[name] ?? String(fallback), min, Number.MAX_SAFE_INTEGER);
     }
     return values;
   }, usage);
