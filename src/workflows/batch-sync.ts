@@ -433,7 +433,13 @@ export async function batchSync(input: BatchSyncInput): Promise<BatchSyncResult>
     let inFlight: PageInFlight | undefined;
     for (;;) {
       const now = workflowInfo();
-      const continueNow = now.continueAsNewSuggested || now.historyLength > spec.maxHistoryEvents;
+      // After the last page there is nothing left to read: the run commits it and finishes. Continuing as
+      // new instead would start the next run on a fresh query after the cursor, which returns the run's
+      // own write-backs (read again, skipped as echoes). Runs recorded before keep their last
+      // continue-as-new on replay.
+      const continueNow =
+        (now.continueAsNewSuggested || now.historyLength > spec.maxHistoryEvents) &&
+        !(at.end && patched('batch-sync-finish-after-last-page'));
       const read = continueNow ? undefined : await readAccounts(at);
       let next: PageInFlight | undefined;
       if (read) {

@@ -357,4 +357,34 @@ describe('batch sync on a real Temporal server, real clients, simulators', () =>
       await workers.stop();
     }
   });
+
+  it('reads each record once whatever the history limit: no continue-as-new after the last page', async () => {
+    // Where a run continues as new depends on its history's length. Continuing after the last page
+    // started the next run on a fresh query after the cursor, which returned the run's own write-backs
+    // (read again and skipped): 16 or 18 reads for 12 records at some of these limits.
+    const outcomes: string[] = [];
+    for (let maxHistoryEvents = 30; maxHistoryEvents <= 78; maxHistoryEvents += 6) {
+      env.salesforce.reset();
+      env.sap.reset();
+      const prefix = uniquePrefix(`once${maxHistoryEvents}`);
+      env.salesforce.seed(
+        'Account',
+        Array.from({ length: 12 }, (_, i) => account({ Name: `Once ${String(i).padStart(2, '0')}` })),
+      );
+      const workers = await env.startWorkers(prefix);
+      try {
+        const result = await (
+          await start(prefix, { spec: specFor(prefix, 'salesforce-to-sap', { maxHistoryEvents }) })
+        ).result();
+        outcomes.push(
+          `limit ${maxHistoryEvents}: read ${result.counts.read}, created ${result.counts.created}, skipped ${result.counts.skipped}, SAP ${env.sap.customers().filter((c) => c.NAME1.startsWith('Once ')).length}`,
+        );
+      } finally {
+        await workers.stop();
+      }
+    }
+    expect(outcomes).toEqual(
+      Array.from({ length: 9 }, (_, i) => `limit ${30 + 6 * i}: read 12, created 12, skipped 0, SAP 12`),
+    );
+  }, 300_000);
 });
