@@ -364,8 +364,8 @@ function settingsFrom(env: NodeJS.ProcessEnv) {
   if (only && (only.length === 0 || unknown.length > 0))
     throw new UsageError(`BENCH_ONLY names simulators of ${ALL.join(', ')} (got ${env.BENCH_ONLY})`);
   return {
-    durationMs: intArg('BENCH_DURATION_MS', env.BENCH_DURATION_MS ?? '5000', 1, Number.MAX_SAFE_INTEGER),
-    warmupMs: intArg('BENCH_WARMUP_MS', env.BENCH_WARMUP_MS ?? '1000', 0, Number.MAX_SAFE_INTEGER),
+    durationMs: intArg('BENCH_DURATION_MS', env.BENCH_DURATION_MS ?? '5000', 1),
+    warmupMs: intArg('BENCH_WARMUP_MS', env.BENCH_WARMUP_MS ?? '1000', 0),
     concurrency: intArg('BENCH_CONCURRENCY', env.BENCH_CONCURRENCY ?? '32', 1, 10_000),
     only,
   };

@@ -9,10 +9,18 @@ import { join } from 'node:path';
 
 export class UsageError extends Error {}
 
-export function intArg(name: string, raw: string | undefined, min: number, max: number): number {
+/** `raw` as a whole number from `min` to `max` (no upper bound when `max` is left out), else a UsageError. */
+export function intArg(
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const n = Number(raw);
-  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max)
-    throw new UsageError(`${name} must be an integer from ${min} to ${max} (got ${raw ?? 'nothing'})`);
+  if (raw === undefined || !/^\d+$/.test(raw) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `from ${min} up` : `from ${min} to ${max}`;
+    throw new UsageError(`${name} must be an integer ${range} (got ${raw ?? 'nothing'})`);
+  }
   return n;
 }
 
@@ -58,7 +66,7 @@ export function envIntegersOrExit<K extends string>(
     const values = {} as Record<K, number>;
     for (const name of Object.keys(spec) as K[]) {
       const { default: fallback, min } = spec[name];
-      values[name] = intArg(name, env[name] ?? String(fallback), min, Number.MAX_SAFE_INTEGER);
+      values[name] = intArg(name, env[name] ?? String(fallback), min);
     }
     return values;
   }, usage);
