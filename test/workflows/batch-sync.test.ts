@@ -373,18 +373,27 @@ describe('batch sync on a real Temporal server, real clients, simulators', () =>
       );
       const workers = await env.startWorkers(prefix);
       try {
-        const result = await (
-          await start(prefix, { spec: specFor(prefix, 'salesforce-to-sap', { maxHistoryEvents }) })
-        ).result();
+        const handle = await start(prefix, {
+          spec: specFor(prefix, 'salesforce-to-sap', { maxHistoryEvents }),
+        });
+        const result = await handle.result();
+        // Each limit is low enough for the run to continue as new at least once, so the sweep exercises
+        // the decision at every point the history can reach it.
+        const { continuedAsNew } = await t.client.workflow
+          .getHandle(handle.workflowId)
+          .query(getSyncProgressQuery);
         outcomes.push(
-          `limit ${maxHistoryEvents}: read ${result.counts.read}, created ${result.counts.created}, skipped ${result.counts.skipped}, SAP ${env.sap.customers().filter((c) => c.NAME1.startsWith('Once ')).length}`,
+          `limit ${maxHistoryEvents}: read ${result.counts.read}, created ${result.counts.created}, skipped ${result.counts.skipped}, SAP ${env.sap.customers().filter((c) => c.NAME1.startsWith('Once ')).length}, continued ${continuedAsNew > 0}`,
         );
       } finally {
         await workers.stop();
       }
     }
     expect(outcomes).toEqual(
-      Array.from({ length: 9 }, (_, i) => `limit ${30 + 6 * i}: read 12, created 12, skipped 0, SAP 12`),
+      Array.from(
+        { length: 9 },
+        (_, i) => `limit ${30 + 6 * i}: read 12, created 12, skipped 0, SAP 12, continued true`,
+      ),
     );
   }, 300_000);
 });
