@@ -62,4 +62,34 @@ describe('log redaction', () => {
       'token whsec_[redacted] and Bearer [redacted]',
     );
   });
+
+  it('leaves identifiers alone whose digits look like a phone number: trace, span, run and workflow ids', () => {
+    // A trace id is 32 random hex digits: one in about 700 starts with 0 and eight more digits.
+    const ids = {
+      traceId: '012345678af2bbb55b872e52d29e15e7',
+      spanId: '0987654321abcdef',
+      runId: '9a1f2c3e-0123-4567-8901-a1b2c3d4e5f6',
+      parentRunId: '01234567-8901-7234-8567-0123456789ab',
+      workflowId: 'order-sync:SO-0123456789',
+    };
+    expect(redact(ids)).toEqual(ids);
+    expect(scrubText(`run ${ids.runId} in trace ${ids.traceId}`)).toBe(
+      `run ${ids.runId} in trace ${ids.traceId}`,
+    );
+  });
+
+  it('still scrubs phone numbers written the usual ways', () => {
+    for (const phone of [
+      '+44 20 7946 0958',
+      '+1-202-555-0143',
+      '+4930123456',
+      '030 1234567',
+      '0049 30 12345678',
+      '07946 095812',
+      '(0)30-1234-5678',
+    ]) {
+      expect(scrubText(`call ${phone}.`), phone).not.toMatch(/\d{3}/);
+      expect(scrubText(`{"note":"tel:${phone}"}`), phone).toContain('[phone]');
+    }
+  });
 });
