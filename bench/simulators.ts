@@ -18,7 +18,7 @@ import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { envSettingsOrExit, intArg, UsageError } from './support/stack';
+import { envSettingsOrExit, intArg, oneOf } from './support/stack';
 
 type SimName = 'salesforce' | 'sap' | 'webhook-consumer' | 'inventory';
 const ALL: SimName[] = ['salesforce', 'sap', 'webhook-consumer', 'inventory'];
@@ -359,10 +359,7 @@ const USAGE = `usage: [BENCH_DURATION_MS=5000] [BENCH_WARMUP_MS=1000] [BENCH_CON
 
 /** The BENCH_* settings (a UsageError names the bad one). */
 function settingsFrom(env: NodeJS.ProcessEnv) {
-  const only = env.BENCH_ONLY?.split(',').map((s) => s.trim());
-  const unknown = only?.filter((n) => !(ALL as readonly string[]).includes(n)) ?? [];
-  if (only && (only.length === 0 || unknown.length > 0))
-    throw new UsageError(`BENCH_ONLY names simulators of ${ALL.join(', ')} (got ${env.BENCH_ONLY})`);
+  const only = env.BENCH_ONLY?.split(',').map((s) => oneOf('BENCH_ONLY', s.trim(), ALL));
   return {
     durationMs: intArg('BENCH_DURATION_MS', env.BENCH_DURATION_MS ?? '5000', 1),
     warmupMs: intArg('BENCH_WARMUP_MS', env.BENCH_WARMUP_MS ?? '1000', 0),
